@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs (when missing) and starts the real services the tests use, all on loopback:
+# PostgreSQL, Redis, the Docker engine, Nginx's binary, and the sample challenge image.
+# Safe to run again: running services are reused. Source it: it exports TEST_DATABASE_URL and TEST_REDIS_URL.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE_DIR="${TEST_STATE_DIR:-/var/tmp/ctf-instancer-test}"
+PG_PORT="${TEST_PG_PORT:-55432}"
+REDIS_PORT="${TEST_REDIS_PORT:-56379}"
+log() { echo "[test-services] $*" >&2; }
+
+# --- Debian packages -------------------------------------------------------------------------
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v nginx >/dev/null || need+=(nginx)
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+[ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+# --- Docker engine -----------------------------------------------------------------------------
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  mkdir -p "$STATE_DIR"
+  nohup dockerd >"$STATE_DIR/dockerd.log" 2>&1 &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { log "dockerd did not start, see $STATE_DIR/dockerd.log"; exit 1; }
+fi
+
+# --- PostgreSQL: a throwaway cluster owned by the postgres user ----------------------------------
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+PG_DATA="$STATE_DIR/pg"
+mkdir -p "$STATE_DIR" && chmod 755 "$STATE_DIR"
+if ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
+  if [ ! -s "$PG_DATA/PG_VERSION" ]; then
+    log "initialising PostgreSQL cluster in $PG_DATA"
+    rm -rf "$PG_DATA" && mkdir -p "$PG_DATA" && chown postgres:postgres "$PG_DATA"
+    su postgres -c "$PG_BIN/initdb -D '$PG_DATA' -U postgres --auth=trust -E UTF8 >/dev/null"
+  fi
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  su postgres -c "$PG_BIN/pg_ctl -D '$PG_DATA' -l '$PG_DATA/server.log' -w -t 60 \
+    -o \"-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$PG_DATA' -c max_connections=300 -c fsync=off\" start" >&2
+fi
+
+# --- Redis: no persistence -----------------------------------------------------------------------
+if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  log "starting Redis on 127.0.0.1:$REDIS_PORT"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+    --daemonize yes --logfile "$STATE_DIR/redis.log" --dir "$STATE_DIR"
+  for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+# --- Images the tests start ------------------------------------------------------------------------
+"$ROOT/docker/challenge/build-image.sh" >/dev/null
+
+export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+export TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+export TEST_CHALLENGE_IMAGE="${CHALLENGE_IMAGE:-ctf-instancer/challenge-web:latest}"
+log "ready: $TEST_DATABASE_URL $TEST_REDIS_URL"

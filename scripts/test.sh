@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): brings what the tests need onto this machine (Node >= 22.12,
+# PostgreSQL, Redis, the Docker engine, Nginx, test images), then typecheck, lint and the vitest suite.
+# Works on a fresh machine and again on one where it already ran. Extra arguments go to vitest.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+source scripts/ensure-node.sh
+source scripts/test-services.sh
+
+# Dependencies: reinstall only when the lockfile changed since the last install.
+stamp="node_modules/.lock-stamp"
+want="$(sha256sum package-lock.json | cut -d' ' -f1)-$(node --version)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  npm ci --no-audit --no-fund >&2
+  echo "$want" > "$stamp"
+fi
+
+npm run --silent typecheck
+npm run --silent lint
+
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile=test-results.json "$@"
+status=$?
+set -e
+node scripts/test-summary.ts test-results.json
+exit $status
