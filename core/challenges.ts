@@ -1,0 +1,74 @@
+import { z } from "zod";
+import type { DbClient } from "./db.ts";
+import { idSchema } from "./ids.ts";
+
+/** What an operator may set for a challenge (PUT /challenges/{id} body, and each entry of CHALLENGES_FILE). */
+export const challengeSpecSchema = z.strictObject({
+  image: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, "must be a Docker image reference"),
+  port: z.number().int().min(1).max(65535),
+  memory_mb: z.number().int().min(16).max(65536).default(256),
+  cpus: z.number().gt(0).max(64).default(0.5),
+  pids_limit: z.number().int().min(8).max(65536).default(128),
+  ttl_seconds: z.number().int().min(30).max(604800).nullable().default(null),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be shell identifiers"), z.string().max(4096))
+    .default({}),
+});
+export type ChallengeSpec = z.infer<typeof challengeSpecSchema>;
+
+export const catalogueSchema = z.strictObject({
+  challenges: z.array(challengeSpecSchema.extend({ id: idSchema })),
+});
+
+export interface ChallengeRow extends ChallengeSpec {
+  id: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS =
+  "id, image, port, memory_mb, cpus::float8 AS cpus, pids_limit, ttl_seconds, env, created_at, updated_at";
+
+export async function listChallenges(db: DbClient): Promise<ChallengeRow[]> {
+  return (await db.query<ChallengeRow>(`SELECT ${COLUMNS} FROM challenges ORDER BY id`)).rows;
+}
+
+export async function getChallenge(db: DbClient, id: string, lock: "share" | "update" | null = null) {
+  const suffix = lock === "share" ? " FOR SHARE" : lock === "update" ? " FOR UPDATE" : "";
+  const res = await db.query<ChallengeRow>(`SELECT ${COLUMNS} FROM challenges WHERE id = $1${suffix}`, [id]);
+  return res.rows[0] ?? null;
+}
+
+export async function upsertChallenge(
+  db: DbClient,
+  id: string,
+  spec: ChallengeSpec,
+): Promise<{ row: ChallengeRow; created: boolean }> {
+  const res = await db.query<ChallengeRow & { created: boolean }>(
+    `INSERT INTO challenges (id, image, port, memory_mb, cpus, pids_limit, ttl_seconds, env)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (id) DO UPDATE SET image = $2, port = $3, memory_mb = $4, cpus = $5, pids_limit = $6,
+       ttl_seconds = $7, env = $8, updated_at = now()
+     RETURNING ${COLUMNS}, (xmax = 0) AS created`,
+    [id, spec.image, spec.port, spec.memory_mb, spec.cpus, spec.pids_limit, spec.ttl_seconds, JSON.stringify(spec.env)],
+  );
+  const { created, ...row } = res.rows[0]!;
+  return { row, created };
+}
+
+export async function countLiveInstances(db: DbClient, challengeId: string): Promise<number> {
+  const res = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM instances
+     WHERE challenge_id = $1 AND state IN ('requested', 'starting', 'running', 'stopping')`,
+    [challengeId],
+  );
+  return res.rows[0]!.n;
+}
+
+export async function deleteChallenge(db: DbClient, id: string): Promise<void> {
+  await db.query("DELETE FROM challenges WHERE id = $1", [id]);
+}

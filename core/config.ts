@@ -1,0 +1,130 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+/** Raised when the environment does not describe a usable configuration; the message names each variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+// Secrets may come from files (Docker/Compose secrets): NAME_FILE wins over NAME.
+const SECRET_VARS = ["DATABASE_URL", "REDIS_URL", "API_TOKENS"] as const;
+
+function resolveFileVariants(env: Env): Env {
+  const out: Env = { ...env };
+  for (const name of SECRET_VARS) {
+    const file = env[`${name}_FILE`];
+    if (!file) continue;
+    try {
+      out[name] = readFileSync(file, "utf8").trim();
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? err})`);
+    }
+  }
+  return out;
+}
+
+const urlWithScheme = (schemes: string[]) =>
+  z
+    .string({ error: "is required" })
+    .min(1, "is required")
+    .refine((v) => schemes.some((s) => v.startsWith(`${s}://`)), `must be a ${schemes.join(" or ")}:// URL`);
+
+const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+const hostAddress = z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" });
+
+const baseSchema = z.object({
+  DATABASE_URL: urlWithScheme(["postgres", "postgresql"]),
+  REDIS_URL: urlWithScheme(["redis", "rediss"]),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Names the deployment on every managed Docker object, so two stacks on one engine never touch each other's.
+  DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must match [a-z0-9][a-z0-9_-]{0,31}")
+    .default("default"),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, "must match [A-Za-z0-9_-]{1,32}")
+    .default("ctf"),
+});
+
+const apiSchema = baseSchema.extend({
+  API_TOKENS: z
+    .string({ error: "is required (comma-separated bearer tokens)" })
+    .transform((v) =>
+      v
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
+    .refine((tokens) => tokens.length > 0, "needs at least one token")
+    .refine((tokens) => tokens.every((t) => t.length >= 16), "every token needs at least 16 characters"),
+  HOST: z.string().default("0.0.0.0"),
+  PORT: int(1, 65535, 5000),
+  PUBLIC_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,253}$|^\[[0-9a-fA-F:]+\]$/, "must be a host name or address")
+    .default("localhost"),
+  ASSIGN_WAIT_SECONDS: int(0, 300, 30),
+  CHALLENGES_FILE: z.string().min(1).optional(),
+  SHUTDOWN_TIMEOUT_SECONDS: int(1, 300, 10),
+});
+
+const workerSchema = baseSchema.extend({
+  PUBLIC_HOST: apiSchema.shape.PUBLIC_HOST,
+  PORT_BIND_ADDRESS: hostAddress.default("0.0.0.0"),
+  // Where the worker reaches published ports to check a challenge is up; defaults to the bind address,
+  // or loopback when that is a wildcard.
+  PORT_CHECK_HOST: z.string().min(1).optional(),
+  START_TIMEOUT_SECONDS: int(1, 600, 30),
+  STOP_TIMEOUT_SECONDS: int(0, 120, 5),
+  WORKER_CONCURRENCY: int(1, 256, 16),
+  SHUTDOWN_TIMEOUT_SECONDS: int(1, 300, 30),
+});
+
+export type ApiConfig = z.infer<typeof apiSchema>;
+export type WorkerConfig = Omit<z.infer<typeof workerSchema>, "PORT_CHECK_HOST"> & { PORT_CHECK_HOST: string };
+
+function parse<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
+  const result = schema.safeParse(resolveFileVariants(env));
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+}
+
+export function loadApiConfig(env: Env): ApiConfig {
+  return parse(apiSchema, env);
+}
+
+export function loadWorkerConfig(env: Env): WorkerConfig {
+  const cfg = parse(workerSchema, env);
+  const wildcard = cfg.PORT_BIND_ADDRESS === "0.0.0.0" || cfg.PORT_BIND_ADDRESS === "::";
+  return { ...cfg, PORT_CHECK_HOST: cfg.PORT_CHECK_HOST ?? (wildcard ? "127.0.0.1" : cfg.PORT_BIND_ADDRESS) };
+}
+
+export function loadDatabaseUrl(env: Env): string {
+  return parse(baseSchema.pick({ DATABASE_URL: true }), env).DATABASE_URL;
+}
+
+/** A copy safe to log: credentials in URLs and every token are masked. */
+export function redactConfig(cfg: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(cfg)) {
+    if (key === "API_TOKENS") out[key] = `[${(value as string[]).length} redacted]`;
+    else if (typeof value === "string" && /^[a-z]+:\/\//.test(value)) out[key] = redactUrl(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = "redacted";
+    return url.toString();
+  } catch {
+    return "[unparseable url]";
+  }
+}

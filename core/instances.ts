@@ -1,0 +1,133 @@
+import type { DbClient } from "./db.ts";
+
+export const INSTANCE_STATES = ["requested", "starting", "running", "stopping", "removed", "failed"] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
+export const LIVE_STATES: readonly InstanceState[] = ["requested", "starting", "running", "stopping"];
+
+export interface InstanceRow {
+  id: string;
+  team_id: string;
+  challenge_id: string;
+  state: InstanceState;
+  container_id: string | null;
+  host_port: number | null;
+  address: string | null;
+  error: string | null;
+  request_id: string;
+  created_at: Date;
+  updated_at: Date;
+  started_at: Date | null;
+  removed_at: Date | null;
+}
+
+/**
+ * Inserts a `requested` row unless the team already has a live one for this challenge; either way returns the
+ * live row. The partial unique index makes racing callers converge on one row.
+ */
+export async function insertRequestedOrGetLive(
+  db: DbClient,
+  input: { teamId: string; challengeId: string; requestId: string },
+): Promise<{ row: InstanceRow; created: boolean }> {
+  const inserted = await db.query<InstanceRow>(
+    `INSERT INTO instances (team_id, challenge_id, request_id) VALUES ($1, $2, $3)
+     ON CONFLICT (team_id, challenge_id) WHERE state IN ('requested', 'starting', 'running', 'stopping')
+     DO NOTHING RETURNING *`,
+    [input.teamId, input.challengeId, input.requestId],
+  );
+  if (inserted.rows[0]) return { row: inserted.rows[0], created: true };
+  const live = await findLive(db, input.teamId, input.challengeId);
+  if (!live) throw new Error("live instance vanished between insert conflict and read");
+  return { row: live, created: false };
+}
+
+export async function findLive(db: DbClient, teamId: string, challengeId: string): Promise<InstanceRow | null> {
+  const res = await db.query<InstanceRow>(
+    `SELECT * FROM instances WHERE team_id = $1 AND challenge_id = $2
+       AND state IN ('requested', 'starting', 'running', 'stopping')`,
+    [teamId, challengeId],
+  );
+  return res.rows[0] ?? null;
+}
+
+export async function getInstance(db: DbClient, id: string): Promise<InstanceRow | null> {
+  const res = await db.query<InstanceRow>("SELECT * FROM instances WHERE id = $1", [id]);
+  return res.rows[0] ?? null;
+}
+
+type TransitionFields = Partial<Pick<InstanceRow, "container_id" | "host_port" | "address" | "error">>;
+
+/**
+ * Moves an instance from one of `from` to `to` in a single conditional UPDATE; returns null when the row was not
+ * in an expected state (someone else moved it), which makes retries and duplicate jobs harmless.
+ */
+export async function transition(
+  db: DbClient,
+  id: string,
+  from: readonly InstanceState[],
+  to: InstanceState,
+  fields: TransitionFields = {},
+): Promise<InstanceRow | null> {
+  const sets = ["state = $3", "updated_at = now()"];
+  const values: unknown[] = [id, from, to];
+  for (const [key, value] of Object.entries(fields)) {
+    values.push(value);
+    sets.push(`${key} = $${values.length}`);
+  }
+  if (to === "running") sets.push("started_at = now()");
+  if (to === "removed" || to === "failed") sets.push("removed_at = now()");
+  const res = await db.query<InstanceRow>(
+    `UPDATE instances SET ${sets.join(", ")} WHERE id = $1 AND state = ANY($2::instance_state[]) RETURNING *`,
+    values,
+  );
+  return res.rows[0] ?? null;
+}
+
+export interface InstanceFilter {
+  teamId?: string;
+  challengeId?: string;
+  state?: InstanceState;
+  limit: number;
+  /** Opaque cursor: rows strictly older than this (created_at, id). */
+  after?: { createdAt: string; id: string };
+}
+
+export async function listInstances(db: DbClient, filter: InstanceFilter): Promise<InstanceRow[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    values.push(value);
+    where.push(sql.replace("?", `$${values.length}`));
+  };
+  if (filter.teamId) add("team_id = ?", filter.teamId);
+  if (filter.challengeId) add("challenge_id = ?", filter.challengeId);
+  if (filter.state) add("state = ?::instance_state", filter.state);
+  if (filter.after) {
+    values.push(filter.after.createdAt, filter.after.id);
+    where.push(`(created_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`);
+  }
+  values.push(filter.limit);
+  const res = await db.query<InstanceRow>(
+    `SELECT * FROM instances ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+     ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
+    values,
+  );
+  return res.rows;
+}
+
+/**
+ * Rows sitting in a state whose job may have been lost (never enqueued because Redis was down, or dropped with a
+ * crashed worker) for at least `olderThanMs`.
+ */
+export async function listStale(
+  db: DbClient,
+  state: "requested" | "starting" | "stopping",
+  olderThanMs: number,
+  limit = 500,
+): Promise<InstanceRow[]> {
+  const res = await db.query<InstanceRow>(
+    `SELECT * FROM instances WHERE state = $1::instance_state AND updated_at < now() - make_interval(secs => $2)
+     ORDER BY updated_at LIMIT $3`,
+    [state, olderThanMs / 1000, limit],
+  );
+  return res.rows;
+}

@@ -1,0 +1,69 @@
+import { z } from "zod";
+import { getChallenge } from "../core/challenges.ts";
+import { withTransaction } from "../core/db.ts";
+import { insertRequestedOrGetLive } from "../core/instances.ts";
+import { JOB } from "../core/queue.ts";
+import { defineEndpoint } from "../runtime/endpoint.ts";
+import { AppError } from "../runtime/errors.ts";
+import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
+import {
+  instanceLocation,
+  instanceView,
+  instanceViewSchema,
+  prefersAsync,
+  teamChallengeBody,
+} from "./shared/instance-view.ts";
+
+const SETTLED = new Set(["running", "failed", "removed"]);
+
+export default defineEndpoint({
+  method: "POST",
+  path: "/assign",
+  auth: "token",
+  summary:
+    "Give a team its own instance of a challenge. 200 with the address once it accepts connections; 202 with a Location while it starts. Idempotent while the instance is live.",
+  body: teamChallengeBody,
+  responses: {
+    200: instanceViewSchema.extend({ message: z.string() }),
+    202: instanceViewSchema.extend({ message: z.string(), status_url: z.string() }),
+  },
+  errors: [400, 401, 404, 409, 413, 415, 500, 503],
+  async handler({ deps, requestId, hono }, { body }) {
+    assertQueueReachable(deps);
+    const { row, created } = await withTransaction(deps.db, async (tx) => {
+      // FOR SHARE keeps the challenge from being deleted under a new instance.
+      if (!(await getChallenge(tx, body.challenge_id, "share")))
+        throw new AppError("not_found", `unknown challenge '${body.challenge_id}'`);
+      return insertRequestedOrGetLive(tx, { teamId: body.team_id, challengeId: body.challenge_id, requestId });
+    });
+    if (row.state === "stopping")
+      throw new AppError("conflict", "this instance is being removed; assign again once it is gone", {
+        headers: { "Retry-After": "2" },
+        details: { instance_id: row.id },
+      });
+    if (created || row.state === "requested")
+      await enqueueOrUnavailable(deps, JOB.start, { instanceId: row.id, requestId: row.request_id });
+
+    const waitMs = prefersAsync(hono.req.header("prefer")) ? 0 : deps.config.ASSIGN_WAIT_SECONDS * 1000;
+    const latest = (await deps.waiter.waitFor(row.id, (r) => SETTLED.has(r.state), waitMs)) ?? row;
+    if (latest.state === "running")
+      return { status: 200, body: { message: "Container assigned successfully.", ...instanceView(latest) } };
+    if (latest.state === "failed")
+      throw new AppError("internal_error", `the instance failed to start: ${latest.error ?? "unknown reason"}`, {
+        details: { instance_id: latest.id, reason: latest.error },
+      });
+    if (latest.state === "removed")
+      throw new AppError("conflict", "the instance was removed while starting; assign again", {
+        details: { instance_id: latest.id },
+      });
+    return {
+      status: 202,
+      headers: { Location: instanceLocation(latest.id), "Retry-After": "2" },
+      body: {
+        message: "Container is starting.",
+        status_url: instanceLocation(latest.id),
+        ...instanceView(latest),
+      },
+    };
+  },
+});

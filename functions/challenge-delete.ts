@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { countLiveInstances, deleteChallenge, getChallenge } from "../core/challenges.ts";
+import { withTransaction } from "../core/db.ts";
+import { idSchema } from "../core/ids.ts";
+import { defineEndpoint } from "../runtime/endpoint.ts";
+import { AppError } from "../runtime/errors.ts";
+
+export default defineEndpoint({
+  method: "DELETE",
+  path: "/challenges/:id",
+  auth: "token",
+  summary: "Delete a challenge; refused with 409 while it has live instances.",
+  params: z.object({ id: idSchema }),
+  responses: {},
+  errors: [400, 401, 404, 409, 503],
+  async handler({ deps }, { params }) {
+    await withTransaction(deps.db, async (tx) => {
+      // FOR UPDATE waits for assigns holding FOR SHARE, so no instance can slip in after the count.
+      if (!(await getChallenge(tx, params.id, "update")))
+        throw new AppError("not_found", `unknown challenge '${params.id}'`);
+      const live = await countLiveInstances(tx, params.id);
+      if (live > 0)
+        throw new AppError("conflict", `challenge '${params.id}' has ${live} live instance(s); remove them first`, {
+          details: { live_instances: live },
+        });
+      await deleteChallenge(tx, params.id);
+    });
+    return { status: 204 };
+  },
+});

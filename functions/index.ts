@@ -1,0 +1,25 @@
+import type { Endpoint } from "../runtime/endpoint.ts";
+import assign from "./assign.ts";
+import challengeDelete from "./challenge-delete.ts";
+import challengePut from "./challenge-put.ts";
+import challengesList from "./challenges-list.ts";
+import healthz from "./healthz.ts";
+import instanceGet from "./instance-get.ts";
+import instancesList from "./instances-list.ts";
+import openapi from "./openapi.ts";
+import readyz from "./readyz.ts";
+import remove from "./remove.ts";
+
+/** Every endpoint the host mounts. A test fails when a file in functions/ is missing here. */
+export const endpoints: readonly Endpoint[] = [
+  assign,
+  remove,
+  instancesList,
+  instanceGet,
+  challengesList,
+  challengePut,
+  challengeDelete,
+  healthz,
+  readyz,
+  openapi,
+] as unknown as readonly Endpoint[];

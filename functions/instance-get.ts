@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { getInstance } from "../core/instances.ts";
+import { defineEndpoint } from "../runtime/endpoint.ts";
+import { AppError } from "../runtime/errors.ts";
+import { instanceView, instanceViewSchema } from "./shared/instance-view.ts";
+
+export default defineEndpoint({
+  method: "GET",
+  path: "/instances/:id",
+  auth: "token",
+  summary: "One instance: its state, address once running, and the reason when it failed.",
+  params: z.object({ id: z.uuid({ error: "must be an instance id (UUID)" }) }),
+  responses: { 200: instanceViewSchema },
+  errors: [400, 401, 404, 503],
+  async handler({ deps }, { params }) {
+    const row = await getInstance(deps.db, params.id);
+    if (!row) throw new AppError("not_found", `no instance ${params.id}`);
+    return { status: 200, body: instanceView(row) };
+  },
+});

@@ -1,0 +1,14 @@
+import { z } from "zod";
+import { defineEndpoint } from "../runtime/endpoint.ts";
+import { buildOpenApi } from "../runtime/openapi.ts";
+
+export default defineEndpoint({
+  method: "GET",
+  path: "/openapi.json",
+  auth: "public",
+  summary: "This API's OpenAPI 3 description.",
+  responses: { 200: z.record(z.string(), z.unknown()) },
+  async handler({ endpoints }) {
+    return { status: 200, body: buildOpenApi(endpoints, "0.1.0") };
+  },
+});

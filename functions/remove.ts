@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { findLive, transition } from "../core/instances.ts";
+import { JOB } from "../core/queue.ts";
+import { defineEndpoint } from "../runtime/endpoint.ts";
+import { AppError } from "../runtime/errors.ts";
+import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
+import {
+  instanceLocation,
+  instanceView,
+  instanceViewSchema,
+  prefersAsync,
+  teamChallengeBody,
+} from "./shared/instance-view.ts";
+
+export default defineEndpoint({
+  method: "POST",
+  path: "/remove",
+  auth: "token",
+  summary:
+    "Take a team's instance of a challenge away. 200 once the container is gone; 202 with a Location while it stops.",
+  body: teamChallengeBody,
+  responses: {
+    200: instanceViewSchema.extend({ message: z.string() }),
+    202: instanceViewSchema.extend({ message: z.string(), status_url: z.string() }),
+  },
+  errors: [400, 401, 404, 413, 415, 503],
+  async handler({ deps, requestId, hono }, { body }) {
+    assertQueueReachable(deps);
+    let row = await findLive(deps.db, body.team_id, body.challenge_id);
+    if (!row) throw new AppError("not_found", `team '${body.team_id}' has no live instance of '${body.challenge_id}'`);
+    if (row.state !== "stopping") {
+      row = (await transition(deps.db, row.id, ["requested", "starting", "running"], "stopping")) ?? row;
+    }
+    await enqueueOrUnavailable(deps, JOB.stop, { instanceId: row.id, requestId });
+
+    const waitMs = prefersAsync(hono.req.header("prefer")) ? 0 : deps.config.ASSIGN_WAIT_SECONDS * 1000;
+    const gone = (state: string) => state === "removed" || state === "failed";
+    const latest = (await deps.waiter.waitFor(row.id, (r) => gone(r.state), waitMs)) ?? row;
+    if (gone(latest.state))
+      return { status: 200, body: { message: "Container removed successfully.", ...instanceView(latest) } };
+    return {
+      status: 202,
+      headers: { Location: instanceLocation(latest.id), "Retry-After": "2" },
+      body: {
+        message: "Container is being removed.",
+        status_url: instanceLocation(latest.id),
+        ...instanceView(latest),
+      },
+    };
+  },
+});

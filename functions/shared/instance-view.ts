@@ -1,0 +1,46 @@
+import { z } from "zod";
+import { INSTANCE_STATES, type InstanceRow } from "../../core/instances.ts";
+import { idSchema } from "../../core/ids.ts";
+
+/** Body of assign, remove and other team-scoped operations. */
+export const teamChallengeBody = z.strictObject({ team_id: idSchema, challenge_id: idSchema });
+
+export const instanceViewSchema = z.object({
+  instance_id: z.uuid(),
+  team_id: z.string(),
+  challenge_id: z.string(),
+  state: z.enum(INSTANCE_STATES),
+  container_address: z.string().nullable(),
+  host_port: z.number().nullable(),
+  error: z.string().nullable(),
+  request_id: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  started_at: z.string().nullable(),
+  removed_at: z.string().nullable(),
+});
+export type InstanceView = z.infer<typeof instanceViewSchema>;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function instanceView(row: InstanceRow): InstanceView {
+  return {
+    instance_id: row.id,
+    team_id: row.team_id,
+    challenge_id: row.challenge_id,
+    state: row.state,
+    container_address: row.address,
+    host_port: row.host_port,
+    error: row.error,
+    request_id: row.request_id,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    started_at: iso(row.started_at),
+    removed_at: iso(row.removed_at),
+  };
+}
+
+export const instanceLocation = (id: string) => `/instances/${id}`;
+
+/** `Prefer: respond-async` (RFC 7240) asks for 202 at once instead of waiting. */
+export const prefersAsync = (header: string | undefined) => /(^|[,;\s])respond-async([,;\s]|$)/i.test(header ?? "");

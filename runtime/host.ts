@@ -1,0 +1,61 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { ApiConfig } from "../core/config.ts";
+import { createDb } from "../core/db.ts";
+import type { Logger } from "../core/logger.ts";
+import { createInstanceQueue } from "../core/queue.ts";
+import { createApiRedis } from "../core/redis.ts";
+import { endpoints } from "../functions/index.ts";
+import { createApp } from "./app.ts";
+import { loadCatalogue } from "./catalogue.ts";
+import type { AppDeps } from "./deps.ts";
+import { InstanceWaiter } from "./instance-waiter.ts";
+
+export interface RunningApi {
+  url: string;
+  deps: AppDeps;
+  /** Drains: readiness fails, no new connections, in-flight requests finish within the deadline, then closes. */
+  close(): Promise<void>;
+}
+
+export async function startApi(config: ApiConfig, logger: Logger): Promise<RunningApi> {
+  const db = createDb(config.DATABASE_URL);
+  const redis = createApiRedis(config.REDIS_URL);
+  redis.on("error", (err) => logger.debug({ err: err.message }, "redis connection error"));
+  const queue = createInstanceQueue(redis, config.QUEUE_PREFIX);
+  queue.on("error", (err) => logger.debug({ err: err.message }, "queue error"));
+  const waiter = new InstanceWaiter(db, config.DATABASE_URL, logger);
+  waiter.start();
+  const deps: AppDeps = { config, db, redis, queue, waiter, logger, draining: { value: false } };
+
+  if (config.CHALLENGES_FILE) {
+    const ids = await loadCatalogue(db, config.CHALLENGES_FILE);
+    logger.info({ challenges: ids }, "challenge catalogue loaded");
+  }
+
+  const app = createApp(deps, endpoints);
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`;
+
+  async function close(): Promise<void> {
+    deps.draining.value = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+    const deadline = new Promise<void>((resolve) =>
+      setTimeout(resolve, config.SHUTDOWN_TIMEOUT_SECONDS * 1000).unref(),
+    );
+    await Promise.race([closed, deadline]);
+    if ("closeAllConnections" in server) server.closeAllConnections();
+    await waiter.close();
+    await queue.close().catch(() => {});
+    redis.disconnect();
+    await db.end();
+  }
+
+  return { url, deps, close };
+}

@@ -1,0 +1,13 @@
+import type Docker from "dockerode";
+import type { WorkerConfig } from "../core/config.ts";
+import type { Db } from "../core/db.ts";
+import type { Logger } from "../core/logger.ts";
+import type { InstanceQueue } from "../core/queue.ts";
+
+export interface WorkerDeps {
+  config: WorkerConfig;
+  db: Db;
+  docker: Docker;
+  queue: InstanceQueue;
+  logger: Logger;
+}

@@ -1,0 +1,104 @@
+import type Docker from "dockerode";
+import type { ChallengeRow } from "../../core/challenges.ts";
+import { isConflict, isNotFound, isNotModified, PermanentStartError } from "./errors.ts";
+import { instanceFilter, instanceLabels, type InstanceLabels } from "./labels.ts";
+
+export interface ContainerPlan {
+  labels: InstanceLabels;
+  challenge: ChallengeRow;
+  bindAddress: string;
+  env: Record<string, string>;
+}
+
+/** Deterministic per instance, so a retried create finds the first one instead of making a second. */
+export const containerName = (deployment: string, instanceId: string) => `ctfi-${deployment}-${instanceId}`;
+
+const portKey = (port: number) => `${port}/tcp`;
+
+/** Hardened by default: no capabilities, no privilege gain, bounded memory (no swap), CPU, PIDs and logs. */
+export function containerSpec(plan: ContainerPlan): Docker.ContainerCreateOptions {
+  const { challenge } = plan;
+  const memory = challenge.memory_mb * 1024 * 1024;
+  return {
+    name: containerName(plan.labels.deployment, plan.labels.instanceId),
+    Image: challenge.image,
+    Env: Object.entries({ ...challenge.env, ...plan.env }).map(([k, v]) => `${k}=${v}`),
+    Labels: instanceLabels(plan.labels),
+    ExposedPorts: { [portKey(challenge.port)]: {} },
+    HostConfig: {
+      // HostPort "" lets the engine pick a free ephemeral port; it is read back after start.
+      PortBindings: { [portKey(challenge.port)]: [{ HostIp: plan.bindAddress, HostPort: "" }] },
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: Math.round(challenge.cpus * 1e9),
+      PidsLimit: challenge.pids_limit,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges:true"],
+      Init: true,
+      RestartPolicy: { Name: "no" },
+      LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } },
+    },
+  };
+}
+
+/** Creates the instance's container, or returns the one a previous attempt already created. */
+export async function createOrReuse(docker: Docker, plan: ContainerPlan): Promise<Docker.Container> {
+  const spec = containerSpec(plan);
+  try {
+    return await docker.createContainer(spec);
+  } catch (err) {
+    if (isConflict(err)) return docker.getContainer(spec.name!);
+    if (isNotFound(err))
+      throw new PermanentStartError(`image '${plan.challenge.image}' is not available on the engine`);
+    throw err;
+  }
+}
+
+export async function startIfNeeded(container: Docker.Container): Promise<void> {
+  try {
+    await container.start();
+  } catch (err) {
+    if (!isNotModified(err)) throw err;
+  }
+}
+
+/** The host port the engine bound for `port`, once the container runs. */
+export async function publishedPort(container: Docker.Container, port: number): Promise<number> {
+  const info = await container.inspect();
+  const binding = info.NetworkSettings.Ports?.[portKey(port)]?.[0];
+  const hostPort = Number(binding?.HostPort);
+  if (!Number.isInteger(hostPort) || hostPort <= 0)
+    throw new PermanentStartError(`the engine published no host port for ${portKey(port)}`);
+  return hostPort;
+}
+
+export async function containerExit(container: Docker.Container): Promise<string | null> {
+  const { State } = await container.inspect();
+  if (State.Running || State.Status === "created") return null;
+  return `container ${State.Status} (exit code ${State.ExitCode}${State.OOMKilled ? ", out of memory" : ""})`;
+}
+
+/** Stops (with a grace period) and removes every container of an instance; missing ones are fine. */
+export async function removeInstanceContainers(
+  docker: Docker,
+  deployment: string,
+  instanceId: string,
+  stopTimeoutSeconds: number,
+): Promise<number> {
+  const found = await docker.listContainers({ all: true, filters: instanceFilter(deployment, instanceId) });
+  for (const info of found) {
+    const container = docker.getContainer(info.Id);
+    if (info.State === "running") {
+      await container.stop({ t: stopTimeoutSeconds }).catch((err: unknown) => {
+        if (!isNotModified(err) && !isNotFound(err)) throw err;
+      });
+    }
+    await container.remove({ force: true, v: true }).catch((err: unknown) => {
+      if (!isNotFound(err) && !isConflictRemoval(err)) throw err;
+    });
+  }
+  return found.length;
+}
+
+// 409 "removal already in progress" means another attempt is finishing the same removal.
+const isConflictRemoval = (err: unknown) => isConflict(err) && /already in progress/i.test(String(err));

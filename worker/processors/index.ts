@@ -1,0 +1,13 @@
+import type { Job } from "bullmq";
+import { JOB, type JobName } from "../../core/queue.ts";
+import type { WorkerDeps } from "../deps.ts";
+import { startInstance } from "./start-instance.ts";
+import { stopInstance } from "./stop-instance.ts";
+import { sweepStale } from "./sweep.ts";
+
+/** One processor per job name. */
+export const processors: Record<JobName, (job: Job, deps: WorkerDeps) => Promise<void>> = {
+  [JOB.start]: startInstance,
+  [JOB.stop]: stopInstance,
+  [JOB.sweep]: (_job, deps) => sweepStale(deps),
+};

@@ -1,0 +1,23 @@
+import { listStale } from "../../core/instances.ts";
+import { enqueueInstanceJob, JOB } from "../../core/queue.ts";
+import type { WorkerDeps } from "../deps.ts";
+
+const REQUESTED_GRACE_MS = 5_000;
+const STOPPING_GRACE_MS = 15_000;
+
+/**
+ * Re-enqueues work whose job was lost: rows left `requested` while Redis was down, `starting` rows of a worker
+ * that died, `stopping` rows whose stop job vanished. Job ids are per instance, so a job still pending absorbs it.
+ */
+export async function sweepStale(deps: WorkerDeps): Promise<void> {
+  const startingGraceMs = (deps.config.START_TIMEOUT_SECONDS + 60) * 1000;
+  const work = [
+    ...(await listStale(deps.db, "requested", REQUESTED_GRACE_MS)).map((r) => [JOB.start, r] as const),
+    ...(await listStale(deps.db, "starting", startingGraceMs)).map((r) => [JOB.start, r] as const),
+    ...(await listStale(deps.db, "stopping", STOPPING_GRACE_MS)).map((r) => [JOB.stop, r] as const),
+  ];
+  for (const [name, row] of work) {
+    await enqueueInstanceJob(deps.queue, name, { instanceId: row.id, requestId: row.request_id });
+  }
+  if (work.length) deps.logger.info({ requeued: work.length }, "stale instances re-enqueued");
+}

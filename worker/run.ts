@@ -1,0 +1,56 @@
+import { UnrecoverableError, Worker } from "bullmq";
+import Docker from "dockerode";
+import type { WorkerConfig } from "../core/config.ts";
+import { createDb } from "../core/db.ts";
+import type { Logger } from "../core/logger.ts";
+import { createInstanceQueue, INSTANCE_QUEUE, JOB, type JobName, type JobPayload } from "../core/queue.ts";
+import { createWorkerRedis } from "../core/redis.ts";
+import type { WorkerDeps } from "./deps.ts";
+import { processors } from "./processors/index.ts";
+
+const SWEEP_EVERY_MS = 5_000;
+
+export interface RunningWorker {
+  deps: WorkerDeps;
+  /** Stops taking jobs, lets active ones finish within the deadline, then closes connections. */
+  close(): Promise<void>;
+}
+
+export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
+  const db = createDb(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY + 4 });
+  // Dockerode reads DOCKER_HOST (and its TLS variables) or uses the local socket.
+  const docker = new Docker();
+  const connection = createWorkerRedis(config.REDIS_URL);
+  connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
+  const queue = createInstanceQueue(connection, config.QUEUE_PREFIX);
+  queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
+  const deps: WorkerDeps = { config, db, docker, queue, logger };
+
+  const worker = new Worker<JobPayload, void, JobName>(
+    INSTANCE_QUEUE,
+    async (job) => {
+      const processor = processors[job.name];
+      if (!processor) throw new UnrecoverableError(`no processor for job '${job.name}'`);
+      await processor(job, deps);
+    },
+    { connection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY },
+  );
+  worker.on("error", (err) => logger.warn({ err: err.message }, "worker error"));
+  worker.on("failed", (job, err) =>
+    logger.warn({ jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: err.message }, "job failed"),
+  );
+  await queue.upsertJobScheduler(JOB.sweep, { every: SWEEP_EVERY_MS }, { name: JOB.sweep, data: {} });
+  logger.info({ concurrency: config.WORKER_CONCURRENCY }, "worker started");
+
+  async function close(): Promise<void> {
+    const deadline = new Promise<void>((resolve) =>
+      setTimeout(resolve, config.SHUTDOWN_TIMEOUT_SECONDS * 1000).unref(),
+    );
+    await Promise.race([worker.close(), deadline]);
+    await queue.close().catch(() => {});
+    connection.disconnect();
+    await db.end();
+  }
+
+  return { deps, close };
+}
