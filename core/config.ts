@@ -62,7 +62,7 @@ const apiSchema = baseSchema.extend({
     .refine((tokens) => tokens.length > 0, "needs at least one token")
     .refine((tokens) => tokens.every((t) => t.length >= 16), "every token needs at least 16 characters"),
   HOST: z.string().default("0.0.0.0"),
-  PORT: int(1, 65535, 5000),
+  PORT: int(0, 65535, 5000), // 0 picks a free port (tests)
   PUBLIC_HOST: z
     .string()
     .regex(/^[A-Za-z0-9.-]{1,253}$|^\[[0-9a-fA-F:]+\]$/, "must be a host name or address")

@@ -29,7 +29,7 @@ export default defineEndpoint({
   },
   errors: [400, 401, 404, 409, 413, 415, 500, 503],
   async handler({ deps, requestId, hono }, { body }) {
-    assertQueueReachable(deps);
+    await assertQueueReachable(deps);
     const { row, created } = await withTransaction(deps.db, async (tx) => {
       // FOR SHARE keeps the challenge from being deleted under a new instance.
       if (!(await getChallenge(tx, body.challenge_id, "share")))

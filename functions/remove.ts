@@ -25,7 +25,7 @@ export default defineEndpoint({
   },
   errors: [400, 401, 404, 413, 415, 503],
   async handler({ deps, requestId, hono }, { body }) {
-    assertQueueReachable(deps);
+    await assertQueueReachable(deps);
     let row = await findLive(deps.db, body.team_id, body.challenge_id);
     if (!row) throw new AppError("not_found", `team '${body.team_id}' has no live instance of '${body.challenge_id}'`);
     if (row.state !== "stopping") {

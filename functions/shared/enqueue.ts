@@ -10,9 +10,23 @@ function queueUnavailable(): AppError {
   });
 }
 
-/** Fails fast (503) when Redis is down instead of waiting for a reconnect. */
-export function assertQueueReachable(deps: AppDeps): void {
-  if (deps.redis.status !== "ready") throw queueUnavailable();
+const READY_WAIT_MS = 1000;
+
+/** Fails fast (503) when Redis is down; a connection that is just (re)connecting gets a second to get there. */
+export async function assertQueueReachable(deps: AppDeps): Promise<void> {
+  const { redis } = deps;
+  if (redis.status === "ready") return;
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => done(false), READY_WAIT_MS);
+    const onReady = () => done(true);
+    function done(ok: boolean) {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+      resolve(ok);
+    }
+    redis.on("ready", onReady);
+  });
+  if (!ready) throw queueUnavailable();
 }
 
 /**

@@ -67,15 +67,23 @@ export async function publishedPort(container: Docker.Container, port: number): 
   const info = await container.inspect();
   const binding = info.NetworkSettings.Ports?.[portKey(port)]?.[0];
   const hostPort = Number(binding?.HostPort);
-  if (!Number.isInteger(hostPort) || hostPort <= 0)
-    throw new PermanentStartError(`the engine published no host port for ${portKey(port)}`);
-  return hostPort;
+  if (Number.isInteger(hostPort) && hostPort > 0) return hostPort;
+  // A container that already exited has no bindings left; its exit is the real reason.
+  const exited = exitReason(info.State);
+  throw new PermanentStartError(
+    exited
+      ? `${exited} before its port accepted connections`
+      : `the engine published no host port for ${portKey(port)}`,
+  );
+}
+
+function exitReason(state: Docker.ContainerInspectInfo["State"]): string | null {
+  if (state.Running || state.Status === "created") return null;
+  return `container ${state.Status} (exit code ${state.ExitCode}${state.OOMKilled ? ", out of memory" : ""})`;
 }
 
 export async function containerExit(container: Docker.Container): Promise<string | null> {
-  const { State } = await container.inspect();
-  if (State.Running || State.Status === "created") return null;
-  return `container ${State.Status} (exit code ${State.ExitCode}${State.OOMKilled ? ", out of memory" : ""})`;
+  return exitReason((await container.inspect()).State);
 }
 
 /** Stops (with a grace period) and removes every container of an instance; missing ones are fine. */

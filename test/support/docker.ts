@@ -1,0 +1,18 @@
+import Docker from "dockerode";
+import { LABEL } from "../../worker/docker/labels.ts";
+
+export const docker = new Docker();
+
+export function deploymentContainers(deployment: string, all = true) {
+  return docker.listContainers({ all, filters: { label: [`${LABEL.deployment}=${deployment}`] } });
+}
+
+/** Removes everything a test deployment left behind, whatever state it is in. */
+export async function removeDeploymentContainers(deployment: string): Promise<void> {
+  for (const c of await deploymentContainers(deployment)) {
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true, v: true })
+      .catch(() => {});
+  }
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { loadApiConfig, loadWorkerConfig, type ApiConfig, type WorkerConfig } from "../../core/config.ts";
+import { upsertChallenge, type ChallengeSpec } from "../../core/challenges.ts";
+import { createDb } from "../../core/db.ts";
+import { createLogger } from "../../core/logger.ts";
+import { startApi, type RunningApi } from "../../runtime/host.ts";
+import { startWorker, type RunningWorker } from "../../worker/run.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { removeDeploymentContainers } from "./docker.ts";
+import { testEnv } from "./env.ts";
+
+export const TEST_TOKEN = "test-token-0123456789abcdef";
+
+/** The sample challenge every test stack has, with small limits. */
+export const WEB100: ChallengeSpec = {
+  image: testEnv.challengeImage,
+  port: 80,
+  memory_mb: 64,
+  cpus: 0.25,
+  pids_limit: 64,
+  ttl_seconds: null,
+  env: {},
+};
+
+export interface StackOptions {
+  redisUrl?: string;
+  assignWaitSeconds?: number;
+  worker?: boolean;
+  env?: Record<string, string>;
+}
+
+/**
+ * A real API host and (optionally) a real worker, in this process, on their own database, queue prefix and
+ * Docker deployment label, so test files never see each other's state.
+ */
+export class TestStack {
+  readonly id = randomBytes(4).toString("hex");
+  readonly deployment = `t${this.id}`;
+  db!: TestDatabase;
+  api!: RunningApi;
+  worker: RunningWorker | null = null;
+  private opts: StackOptions = {};
+
+  static async start(opts: StackOptions = {}): Promise<TestStack> {
+    const stack = new TestStack();
+    stack.opts = opts;
+    stack.db = await createTestDatabase();
+    const pool = createDb(stack.db.url, { max: 1 });
+    try {
+      await upsertChallenge(pool, "web100", WEB100);
+    } finally {
+      await pool.end();
+    }
+    stack.api = await startApi(stack.apiConfig(), createLogger("api", "silent"));
+    if (opts.worker !== false) await stack.startWorker();
+    return stack;
+  }
+
+  private env(): Record<string, string> {
+    return {
+      DATABASE_URL: this.db.url,
+      REDIS_URL: this.opts.redisUrl ?? testEnv.redisUrl,
+      API_TOKENS: TEST_TOKEN,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      PUBLIC_HOST: "127.0.0.1",
+      PORT_BIND_ADDRESS: "127.0.0.1",
+      ASSIGN_WAIT_SECONDS: String(this.opts.assignWaitSeconds ?? 30),
+      DEPLOYMENT_NAME: this.deployment,
+      QUEUE_PREFIX: `q${this.id}`,
+      SHUTDOWN_TIMEOUT_SECONDS: "5",
+      STOP_TIMEOUT_SECONDS: "1",
+      LOG_LEVEL: "silent",
+      ...this.opts.env,
+    };
+  }
+
+  apiConfig(): ApiConfig {
+    return loadApiConfig(this.env());
+  }
+
+  workerConfig(): WorkerConfig {
+    return loadWorkerConfig(this.env());
+  }
+
+  async startWorker(): Promise<RunningWorker> {
+    this.worker = await startWorker(this.workerConfig(), createLogger("worker", "silent"));
+    return this.worker;
+  }
+
+  get url(): string {
+    return this.api.url;
+  }
+
+  /** JSON request with the test token unless `token: null`. */
+  async request(
+    method: string,
+    path: string,
+    opts: { body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: any; headers: Headers }> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token !== null) headers.authorization = `Bearer ${opts.token ?? TEST_TOKEN}`;
+    if (opts.body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
+    const res = await fetch(this.url + path, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, body, headers: res.headers };
+  }
+
+  async stop(): Promise<void> {
+    await this.worker?.close().catch(() => {});
+    await this.api?.close().catch(() => {});
+    await removeDeploymentContainers(this.deployment);
+    await clearQueue(this.opts.redisUrl ?? testEnv.redisUrl, `q${this.id}`).catch(() => {});
+    await this.db?.drop();
+  }
+}
+
+async function clearQueue(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
