@@ -3,6 +3,7 @@ import type { WorkerConfig } from "../core/config.ts";
 import type { Db } from "../core/db.ts";
 import type { Logger } from "../core/logger.ts";
 import type { InstanceQueue } from "../core/queue.ts";
+import type { PortProber } from "./docker/port-probe.ts";
 
 export interface WorkerDeps {
   config: WorkerConfig;
@@ -10,4 +11,5 @@ export interface WorkerDeps {
   docker: Docker;
   queue: InstanceQueue;
   logger: Logger;
+  prober: PortProber;
 }

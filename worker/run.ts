@@ -6,6 +6,7 @@ import type { Logger } from "../core/logger.ts";
 import { createInstanceQueue, INSTANCE_QUEUE, JOB, type JobName, type JobPayload } from "../core/queue.ts";
 import { createWorkerRedis } from "../core/redis.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { PortProber } from "./docker/port-probe.ts";
 import { processors } from "./processors/index.ts";
 
 const SWEEP_EVERY_MS = 5_000;
@@ -24,7 +25,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
   const queue = createInstanceQueue(connection, config.QUEUE_PREFIX);
   queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
-  const deps: WorkerDeps = { config, db, docker, queue, logger };
+  const deps: WorkerDeps = { config, db, docker, queue, logger, prober: new PortProber() };
 
   const worker = new Worker<JobPayload, void, JobName>(
     INSTANCE_QUEUE,

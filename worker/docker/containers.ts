@@ -62,12 +62,16 @@ export async function startIfNeeded(container: Docker.Container): Promise<void> 
   }
 }
 
-/** The host port the engine bound for `port`, once the container runs. */
-export async function publishedPort(container: Docker.Container, port: number): Promise<number> {
+/** The host port the engine bound for `port`, and the container's own address, once the container runs. */
+export async function addresses(
+  container: Docker.Container,
+  port: number,
+): Promise<{ hostPort: number; containerIp: string | null }> {
   const info = await container.inspect();
   const binding = info.NetworkSettings.Ports?.[portKey(port)]?.[0];
   const hostPort = Number(binding?.HostPort);
-  if (Number.isInteger(hostPort) && hostPort > 0) return hostPort;
+  const containerIp = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress ?? null;
+  if (Number.isInteger(hostPort) && hostPort > 0) return { hostPort, containerIp };
   // A container that already exited has no bindings left; its exit is the real reason.
   const exited = exitReason(info.State);
   throw new PermanentStartError(

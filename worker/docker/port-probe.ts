@@ -1,11 +1,30 @@
 import { connect } from "node:net";
 
-// Docker's userland proxy accepts on the host port even before the challenge listens, then closes at once.
-// So a connection counts as "accepted" only if the peer sends data or keeps it open for this long.
-const HOLD_MS = 150;
-const RETRY_MS = 100;
+// Docker's userland proxy accepts on the published port even before the challenge listens, then closes at once.
+// Through it, a connection counts only if the peer sends data or keeps it open for HOLD_MS.
+const HOLD_MS = 50;
+const RETRY_MS = 50;
+const DIRECT_TIMEOUT_MS = 300;
 
-function probeOnce(host: string, port: number): Promise<boolean> {
+type DirectResult = "open" | "refused" | "unreachable";
+
+function connectDirect(host: string, port: number): Promise<DirectResult> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const finish = (result: DirectResult) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish("unreachable"), DIRECT_TIMEOUT_MS);
+    socket.once("connect", () => finish("open"));
+    socket.once("error", (err: NodeJS.ErrnoException) =>
+      finish(err.code === "ECONNREFUSED" ? "refused" : "unreachable"),
+    );
+  });
+}
+
+function connectAndHold(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     let settled = false;
@@ -28,27 +47,47 @@ function probeOnce(host: string, port: number): Promise<boolean> {
   });
 }
 
+export interface ProbeTarget {
+  /** The container's own address on its network: exact, when this process can route to it. */
+  direct: { host: string; port: number } | null;
+  /** The published port, reachable wherever the worker runs. */
+  published: { host: string; port: number };
+}
+
 /**
- * Resolves once `host:port` accepts a connection that is really served; `alive` is polled between attempts so a
- * container that exited fails fast with its reason. Rejects with a message when the deadline passes.
+ * Decides when a challenge's port is really served. It asks the container directly while that works from here
+ * (a worker on the host can; one inside another Docker network cannot) and otherwise goes through the published
+ * port; the first unreachable direct attempt switches this prober to published ports for good.
  */
-export async function waitForPort(
-  host: string,
-  port: number,
-  timeoutMs: number,
-  alive: () => Promise<string | null>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastAliveCheck = 0;
-  for (;;) {
-    if (await probeOnce(host, port)) return;
-    if (Date.now() - lastAliveCheck > 1000) {
-      lastAliveCheck = Date.now();
-      const exited = await alive();
-      if (exited) throw new Error(`${exited} before its port accepted connections`);
+export class PortProber {
+  private directUsable = true;
+
+  private async probeOnce(target: ProbeTarget): Promise<boolean> {
+    if (this.directUsable && target.direct) {
+      const result = await connectDirect(target.direct.host, target.direct.port);
+      if (result !== "unreachable") return result === "open";
+      this.directUsable = false;
     }
-    if (Date.now() >= deadline)
-      throw new Error(`port did not accept connections within ${Math.round(timeoutMs / 1000)} s`);
-    await new Promise((r) => setTimeout(r, RETRY_MS));
+    return connectAndHold(target.published.host, target.published.port);
+  }
+
+  /**
+   * Resolves once the port is served; `alive` is polled about once a second so a container that exited fails
+   * fast with its reason. Rejects with a message when the deadline passes.
+   */
+  async waitForPort(target: ProbeTarget, timeoutMs: number, alive: () => Promise<string | null>): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastAliveCheck = 0;
+    for (;;) {
+      if (await this.probeOnce(target)) return;
+      if (Date.now() - lastAliveCheck > 1000) {
+        lastAliveCheck = Date.now();
+        const exited = await alive();
+        if (exited) throw new Error(`${exited} before its port accepted connections`);
+      }
+      if (Date.now() >= deadline)
+        throw new Error(`port did not accept connections within ${Math.round(timeoutMs / 1000)} s`);
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
   }
 }

@@ -5,12 +5,11 @@ import { instanceJobSchema } from "../../core/queue.ts";
 import {
   containerExit,
   createOrReuse,
-  publishedPort,
+  addresses,
   removeInstanceContainers,
   startIfNeeded,
 } from "../docker/containers.ts";
 import { isTransientDockerError, PermanentStartError } from "../docker/errors.ts";
-import { waitForPort } from "../docker/port-probe.ts";
 import type { WorkerDeps } from "../deps.ts";
 
 /**
@@ -52,12 +51,16 @@ export async function startInstance(job: Job, deps: WorkerDeps): Promise<void> {
       env: { TEAM_ID: row.team_id, CHALLENGE_ID: row.challenge_id, INSTANCE_ID: instanceId },
     });
     await startIfNeeded(container);
-    const hostPort = await publishedPort(container, challenge.port);
-    await waitForPort(config.PORT_CHECK_HOST, hostPort, config.START_TIMEOUT_SECONDS * 1000, () =>
-      containerExit(container),
-    ).catch((err: Error) => {
-      throw new PermanentStartError(err.message);
-    });
+    const { hostPort, containerIp } = await addresses(container, challenge.port);
+    const target = {
+      direct: containerIp ? { host: containerIp, port: challenge.port } : null,
+      published: { host: config.PORT_CHECK_HOST, port: hostPort },
+    };
+    await deps.prober
+      .waitForPort(target, config.START_TIMEOUT_SECONDS * 1000, () => containerExit(container))
+      .catch((err: Error) => {
+        throw new PermanentStartError(err.message);
+      });
     const address = `http://${config.PUBLIC_HOST}:${hostPort}`;
     const running = await transition(db, instanceId, ["starting"], "running", {
       container_id: container.id,
