@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/ensure-node.sh
 source scripts/test-services.sh
-[ -d node_modules ] || npm ci --no-audit --no-fund >&2
+[ -d node_modules ] || npm install --no-audit --no-fund >&2
 exec "$@"
