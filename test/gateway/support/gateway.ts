@@ -108,7 +108,10 @@ export class TestGateway {
       GATEWAY_RENDER_DIR: renderDir,
       GATEWAY_UPSTREAM: `127.0.0.1:${opts.upstreamPort}`,
       GATEWAY_LISTEN: `127.0.0.1:${this.httpPort}`,
-      ...(this.tlsPort ? { GATEWAY_TLS_LISTEN: `127.0.0.1:${this.tlsPort}` } : {}),
+      // The public HTTPS port redirects point to: here, the port nginx really listens on.
+      ...(this.tlsPort
+        ? { GATEWAY_TLS_LISTEN: `127.0.0.1:${this.tlsPort}`, GATEWAY_PUBLIC_HTTPS_PORT: String(this.tlsPort) }
+        : {}),
       GATEWAY_FLAG_DIR: this.flagDir,
       GATEWAY_ACCESS_LOG: "off",
       ...opts.env,
