@@ -17,6 +17,25 @@ export const challengeSpecSchema = z.strictObject({
   env: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be shell identifiers"), z.string().max(4096))
     .default({}),
+  // Capabilities to keep (all others are dropped); must be in the operator's ALLOWED_CAPABILITIES.
+  cap_add: z
+    .array(z.string().regex(/^(CAP_)?[A-Za-z_]{2,32}$/, "must be a capability name"))
+    .max(16)
+    .transform((caps) => [...new Set(caps.map((c) => c.toUpperCase().replace(/^CAP_/, "")))])
+    .default([]),
+  /** Read-only root filesystem, with a tmpfs on /tmp. */
+  read_only: z.boolean().default(false),
+  /** Outbound connections beyond the host; off unless the challenge needs them. */
+  egress: z.boolean().default(false),
+  /** Start the container again when it exits, up to MAX_RESTARTS times. */
+  restart_on_exit: z.boolean().default(false),
+  /** Per-team flag template, `{}` marks where the team's HMAC goes, e.g. `flag{{}}`. */
+  flag_format: z
+    .string()
+    .max(200)
+    .refine((f) => f.includes("{}"), "must contain {} where the team's secret part goes")
+    .nullable()
+    .default(null),
 });
 export type ChallengeSpec = z.infer<typeof challengeSpecSchema>;
 
@@ -30,8 +49,8 @@ export interface ChallengeRow extends ChallengeSpec {
   updated_at: Date;
 }
 
-const COLUMNS =
-  "id, image, port, memory_mb, cpus::float8 AS cpus, pids_limit, ttl_seconds, env, created_at, updated_at";
+const COLUMNS = `id, image, port, memory_mb, cpus::float8 AS cpus, pids_limit, ttl_seconds, env, cap_add, read_only,
+  egress, restart_on_exit, flag_format, created_at, updated_at`;
 
 export async function listChallenges(db: DbClient): Promise<ChallengeRow[]> {
   return (await db.query<ChallengeRow>(`SELECT ${COLUMNS} FROM challenges ORDER BY id`)).rows;
@@ -49,24 +68,46 @@ export async function upsertChallenge(
   spec: ChallengeSpec,
 ): Promise<{ row: ChallengeRow; created: boolean }> {
   const res = await db.query<ChallengeRow & { created: boolean }>(
-    `INSERT INTO challenges (id, image, port, memory_mb, cpus, pids_limit, ttl_seconds, env)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO challenges (id, image, port, memory_mb, cpus, pids_limit, ttl_seconds, env, cap_add, read_only,
+       egress, restart_on_exit, flag_format)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (id) DO UPDATE SET image = $2, port = $3, memory_mb = $4, cpus = $5, pids_limit = $6,
-       ttl_seconds = $7, env = $8, updated_at = now()
+       ttl_seconds = $7, env = $8, cap_add = $9, read_only = $10, egress = $11, restart_on_exit = $12,
+       flag_format = $13, updated_at = now()
      RETURNING ${COLUMNS}, (xmax = 0) AS created`,
-    [id, spec.image, spec.port, spec.memory_mb, spec.cpus, spec.pids_limit, spec.ttl_seconds, JSON.stringify(spec.env)],
+    [
+      id,
+      spec.image,
+      spec.port,
+      spec.memory_mb,
+      spec.cpus,
+      spec.pids_limit,
+      spec.ttl_seconds,
+      JSON.stringify(spec.env),
+      spec.cap_add,
+      spec.read_only,
+      spec.egress,
+      spec.restart_on_exit,
+      spec.flag_format,
+    ],
   );
   const { created, ...row } = res.rows[0]!;
   return { row, created };
 }
 
-export async function countLiveInstances(db: DbClient, challengeId: string): Promise<number> {
-  const res = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM instances
-     WHERE challenge_id = $1 AND state IN ('requested', 'starting', 'running', 'stopping')`,
-    [challengeId],
-  );
-  return res.rows[0]!.n;
+/**
+ * What the operator's settings forbid in a spec (capabilities outside the allow-list, flags without a secret);
+ * null when it is acceptable.
+ */
+export function specProblem(
+  spec: ChallengeSpec,
+  opts: { allowedCapabilities: readonly string[]; flagSecretSet: boolean },
+): string | null {
+  const refused = spec.cap_add.filter((c) => !opts.allowedCapabilities.includes(c));
+  if (refused.length)
+    return `cap_add: ${refused.join(", ")} not in ALLOWED_CAPABILITIES (${opts.allowedCapabilities.join(", ")})`;
+  if (spec.flag_format && !opts.flagSecretSet) return "flag_format: set FLAG_SECRET to issue per-team flags";
+  return null;
 }
 
 export async function deleteChallenge(db: DbClient, id: string): Promise<void> {

@@ -9,7 +9,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 // Secrets may come from files (Docker/Compose secrets): NAME_FILE wins over NAME.
-const SECRET_VARS = ["DATABASE_URL", "REDIS_URL", "API_TOKENS"] as const;
+const SECRET_VARS = ["DATABASE_URL", "REDIS_URL", "API_TOKENS", "FLAG_SECRET"] as const;
 
 function resolveFileVariants(env: Env): Env {
   const out: Env = { ...env };
@@ -48,6 +48,19 @@ const baseSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, "must match [A-Za-z0-9_-]{1,32}")
     .default("ctf"),
+  // Lifetime of an instance whose challenge sets no ttl_seconds.
+  DEFAULT_TTL_SECONDS: int(30, 604800, 3600),
+  // Capabilities a challenge may ask to keep; everything else stays dropped.
+  ALLOWED_CAPABILITIES: z
+    .string()
+    .default("CHOWN,DAC_OVERRIDE,FOWNER,SETGID,SETUID,NET_BIND_SERVICE,KILL,SYS_CHROOT")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((c) => c.trim().toUpperCase().replace(/^CAP_/, ""))
+        .filter(Boolean),
+    )
+    .refine((caps) => caps.every((c) => /^[A-Z_]{2,32}$/.test(c)), "must be comma-separated capability names"),
 });
 
 const apiSchema = baseSchema.extend({
@@ -69,6 +82,15 @@ const apiSchema = baseSchema.extend({
     .default("localhost"),
   ASSIGN_WAIT_SECONDS: int(0, 300, 30),
   CHALLENGES_FILE: z.string().min(1).optional(),
+  // Renewal opens this long before expiry, and never takes an instance past MAX_LIFETIME_SECONDS from its start.
+  RENEW_WINDOW_SECONDS: int(0, 604800, 900),
+  MAX_LIFETIME_SECONDS: int(60, 2592000, 14400),
+  TEAM_MAX_INSTANCES: int(1, 1000, 3),
+  MAX_LIVE_INSTANCES: int(1, 100000, 500),
+  // Minimum time between assign and remove (either order) of one team's instance of one challenge.
+  COOLDOWN_SECONDS: int(0, 3600, 5),
+  // HMAC key for per-team flags; challenges with a flag_format need it.
+  FLAG_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 300, 10),
 });
 
@@ -82,6 +104,13 @@ const workerSchema = baseSchema.extend({
   STOP_TIMEOUT_SECONDS: int(0, 120, 5),
   WORKER_CONCURRENCY: int(1, 256, 16),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 300, 30),
+  RECONCILE_INTERVAL_SECONDS: int(5, 3600, 30),
+  // A crashed worker's jobs are handed to another after this long without a lock renewal.
+  JOB_LOCK_SECONDS: int(2, 600, 30),
+  // Restarts of an exited container, for challenges with restart_on_exit, before the instance is marked failed.
+  MAX_RESTARTS: int(0, 100, 3),
+  // The worker's Prometheus text on this port (0 turns it off); the API serves /metrics on its own port.
+  METRICS_PORT: int(0, 65535, 9464),
 });
 
 export type ApiConfig = z.infer<typeof apiSchema>;
@@ -113,6 +142,7 @@ export function redactConfig(cfg: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(cfg)) {
     if (key === "API_TOKENS") out[key] = `[${(value as string[]).length} redacted]`;
+    else if (key === "FLAG_SECRET") out[key] = value ? "[redacted]" : undefined;
     else if (typeof value === "string" && /^[a-z]+:\/\//.test(value)) out[key] = redactUrl(value);
     else out[key] = value;
   }

@@ -18,6 +18,10 @@ export interface InstanceRow {
   updated_at: Date;
   started_at: Date | null;
   removed_at: Date | null;
+  expires_at: Date | null;
+  renewals: number;
+  state_reason: string | null;
+  restarts: number;
 }
 
 /**
@@ -54,7 +58,12 @@ export async function getInstance(db: DbClient, id: string): Promise<InstanceRow
   return res.rows[0] ?? null;
 }
 
-type TransitionFields = Partial<Pick<InstanceRow, "container_id" | "host_port" | "address" | "error">>;
+type TransitionFields = Partial<
+  Pick<InstanceRow, "container_id" | "host_port" | "address" | "error" | "state_reason" | "restarts">
+> & {
+  /** Sets expires_at to now + this many seconds. */
+  ttlSeconds?: number;
+};
 
 /**
  * Moves an instance from one of `from` to `to` in a single conditional UPDATE; returns null when the row was not
@@ -69,9 +78,14 @@ export async function transition(
 ): Promise<InstanceRow | null> {
   const sets = ["state = $3", "updated_at = now()"];
   const values: unknown[] = [id, from, to];
-  for (const [key, value] of Object.entries(fields)) {
+  const { ttlSeconds, ...columns } = fields;
+  for (const [key, value] of Object.entries(columns)) {
     values.push(value);
     sets.push(`${key} = $${values.length}`);
+  }
+  if (ttlSeconds !== undefined) {
+    values.push(ttlSeconds);
+    sets.push(`expires_at = now() + make_interval(secs => $${values.length})`);
   }
   if (to === "running") sets.push("started_at = now()");
   if (to === "removed" || to === "failed") sets.push("removed_at = now()");
@@ -110,6 +124,62 @@ export async function listInstances(db: DbClient, filter: InstanceFilter): Promi
     `SELECT * FROM instances ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
     values,
+  );
+  return res.rows;
+}
+
+/** The most recent removal of a team's instance of a challenge, for the cooldown between operations. */
+export async function lastRemovedAt(db: DbClient, teamId: string, challengeId: string): Promise<Date | null> {
+  const res = await db.query<{ removed_at: Date }>(
+    `SELECT removed_at FROM instances WHERE team_id = $1 AND challenge_id = $2 AND state = 'removed'
+     ORDER BY removed_at DESC LIMIT 1`,
+    [teamId, challengeId],
+  );
+  return res.rows[0]?.removed_at ?? null;
+}
+
+export async function countLive(db: DbClient, by: { teamId?: string; challengeId?: string } = {}): Promise<number> {
+  const res = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM instances
+     WHERE state IN ('requested', 'starting', 'running', 'stopping')
+       AND ($1::text IS NULL OR team_id = $1) AND ($2::text IS NULL OR challenge_id = $2)`,
+    [by.teamId ?? null, by.challengeId ?? null],
+  );
+  return res.rows[0]!.n;
+}
+
+export async function countByState(db: DbClient): Promise<Record<InstanceState, number>> {
+  const res = await db.query<{ state: InstanceState; n: number }>(
+    "SELECT state, count(*)::int AS n FROM instances GROUP BY state",
+  );
+  const counts = Object.fromEntries(INSTANCE_STATES.map((s) => [s, 0])) as Record<InstanceState, number>;
+  for (const r of res.rows) counts[r.state] = r.n;
+  return counts;
+}
+
+/** Moves expires_at of a running instance, only if it still holds the value the caller decided from. */
+export async function extendExpiry(db: DbClient, id: string, from: Date, to: Date): Promise<InstanceRow | null> {
+  const res = await db.query<InstanceRow>(
+    `UPDATE instances SET expires_at = $3, renewals = renewals + 1, updated_at = now()
+     WHERE id = $1 AND state = 'running' AND expires_at = $2 RETURNING *`,
+    [id, from, to],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** Running instances whose time is up. */
+export async function listExpired(db: DbClient, limit = 500): Promise<InstanceRow[]> {
+  const res = await db.query<InstanceRow>(
+    `SELECT * FROM instances WHERE state = 'running' AND expires_at <= now() ORDER BY expires_at LIMIT $1`,
+    [limit],
+  );
+  return res.rows;
+}
+
+/** Every live row, for reconciling with what Docker runs. */
+export async function listLive(db: DbClient): Promise<InstanceRow[]> {
+  const res = await db.query<InstanceRow>(
+    "SELECT * FROM instances WHERE state IN ('requested', 'starting', 'running', 'stopping')",
   );
   return res.rows;
 }

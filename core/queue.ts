@@ -4,16 +4,22 @@ import { z } from "zod";
 
 export const INSTANCE_QUEUE = "instances";
 
-export const JOB = { start: "start", stop: "stop", sweep: "sweep" } as const;
+export const JOB = {
+  start: "start",
+  stop: "stop",
+  expire: "expire",
+  sweep: "sweep",
+  reconcile: "reconcile",
+} as const;
 export type JobName = (typeof JOB)[keyof typeof JOB];
-export type InstanceJobName = typeof JOB.start | typeof JOB.stop;
+export type InstanceJobName = typeof JOB.start | typeof JOB.stop | typeof JOB.expire;
 
 export const instanceJobSchema = z.object({
   instanceId: z.uuid(),
   requestId: z.string().min(1).max(128),
 });
 export type InstanceJob = z.infer<typeof instanceJobSchema>;
-/** The sweeper carries no data; it re-reads the database each time. */
+/** Periodic jobs carry no data; they re-read the database each time. */
 export type SweepJob = Record<string, never>;
 export type JobPayload = InstanceJob | SweepJob;
 export type InstanceQueue = Queue<JobPayload, void, JobName>;
@@ -44,4 +50,15 @@ export async function enqueueInstanceJob(
   data: InstanceJob,
 ): Promise<void> {
   await queue.add(name, data, { jobId: instanceJobId(name, data.instanceId) });
+}
+
+/**
+ * A delayed job that ends the instance at `expiresAt`. Its id carries the time, so a renewal adds a new timer and
+ * the old one finds the instance not yet expired and does nothing.
+ */
+export async function scheduleExpiry(queue: InstanceQueue, data: InstanceJob, expiresAt: Date): Promise<void> {
+  await queue.add(JOB.expire, data, {
+    jobId: `${JOB.expire}-${data.instanceId}-${expiresAt.getTime()}`,
+    delay: Math.max(0, expiresAt.getTime() - Date.now()),
+  });
 }

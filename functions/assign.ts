@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { admit } from "../core/admission.ts";
 import { getChallenge } from "../core/challenges.ts";
 import { withTransaction } from "../core/db.ts";
-import { insertRequestedOrGetLive } from "../core/instances.ts";
+import { deriveFlag, issueFlag } from "../core/flags.ts";
 import { JOB } from "../core/queue.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
 import { AppError } from "../runtime/errors.ts";
@@ -27,14 +28,33 @@ export default defineEndpoint({
     200: instanceViewSchema.extend({ message: z.string() }),
     202: instanceViewSchema.extend({ message: z.string(), status_url: z.string() }),
   },
-  errors: [400, 401, 404, 409, 413, 415, 500, 503],
+  errors: [400, 401, 404, 409, 413, 415, 429, 500, 503],
   async handler({ deps, requestId, hono }, { body }) {
     await assertQueueReachable(deps);
+    const { config } = deps;
     const { row, created } = await withTransaction(deps.db, async (tx) => {
       // FOR SHARE keeps the challenge from being deleted under a new instance.
-      if (!(await getChallenge(tx, body.challenge_id, "share")))
-        throw new AppError("not_found", `unknown challenge '${body.challenge_id}'`);
-      return insertRequestedOrGetLive(tx, { teamId: body.team_id, challengeId: body.challenge_id, requestId });
+      const challenge = await getChallenge(tx, body.challenge_id, "share");
+      if (!challenge) throw new AppError("not_found", `unknown challenge '${body.challenge_id}'`);
+      const admission = await admit(
+        tx,
+        { teamId: body.team_id, challengeId: body.challenge_id, requestId },
+        {
+          teamMaxInstances: config.TEAM_MAX_INSTANCES,
+          maxLiveInstances: config.MAX_LIVE_INSTANCES,
+          cooldownSeconds: config.COOLDOWN_SECONDS,
+        },
+      );
+      if (!admission.ok)
+        throw new AppError(admission.code, admission.message, {
+          headers: admission.retryAfter ? { "Retry-After": String(admission.retryAfter) } : undefined,
+        });
+      if (admission.created && challenge.flag_format) {
+        if (!config.FLAG_SECRET) throw new AppError("internal_error", "flag_format is set but FLAG_SECRET is not");
+        const flag = deriveFlag(config.FLAG_SECRET, body.team_id, body.challenge_id, challenge.flag_format);
+        await issueFlag(tx, body.team_id, body.challenge_id, flag);
+      }
+      return admission;
     });
     if (row.state === "stopping")
       throw new AppError("conflict", "this instance is being removed; assign again once it is gone", {
@@ -47,7 +67,13 @@ export default defineEndpoint({
     const waitMs = prefersAsync(hono.req.header("prefer")) ? 0 : deps.config.ASSIGN_WAIT_SECONDS * 1000;
     const latest = (await deps.waiter.waitFor(row.id, (r) => SETTLED.has(r.state), waitMs)) ?? row;
     if (latest.state === "running")
-      return { status: 200, body: { message: "Container assigned successfully.", ...instanceView(latest) } };
+      return {
+        status: 200,
+        body: {
+          message: "Container assigned successfully.",
+          ...instanceView(latest, deps.config.RENEW_WINDOW_SECONDS),
+        },
+      };
     if (latest.state === "failed")
       throw new AppError("internal_error", `the instance failed to start: ${latest.error ?? "unknown reason"}`, {
         details: { instance_id: latest.id, reason: latest.error },
@@ -62,7 +88,7 @@ export default defineEndpoint({
       body: {
         message: "Container is starting.",
         status_url: instanceLocation(latest.id),
-        ...instanceView(latest),
+        ...instanceView(latest, deps.config.RENEW_WINDOW_SECONDS),
       },
     };
   },

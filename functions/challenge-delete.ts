@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { countLiveInstances, deleteChallenge, getChallenge } from "../core/challenges.ts";
+import { deleteChallenge, getChallenge } from "../core/challenges.ts";
+import { countLive } from "../core/instances.ts";
 import { withTransaction } from "../core/db.ts";
 import { idSchema } from "../core/ids.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
@@ -18,7 +19,7 @@ export default defineEndpoint({
       // FOR UPDATE waits for assigns holding FOR SHARE, so no instance can slip in after the count.
       if (!(await getChallenge(tx, params.id, "update")))
         throw new AppError("not_found", `unknown challenge '${params.id}'`);
-      const live = await countLiveInstances(tx, params.id);
+      const live = await countLive(tx, { challengeId: params.id });
       if (live > 0)
         throw new AppError("conflict", `challenge '${params.id}' has ${live} live instance(s); remove them first`, {
           details: { live_instances: live },

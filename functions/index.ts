@@ -3,9 +3,12 @@ import assign from "./assign.ts";
 import challengeDelete from "./challenge-delete.ts";
 import challengePut from "./challenge-put.ts";
 import challengesList from "./challenges-list.ts";
+import extend from "./extend.ts";
+import flagsVerify from "./flags-verify.ts";
 import healthz from "./healthz.ts";
 import instanceGet from "./instance-get.ts";
 import instancesList from "./instances-list.ts";
+import metrics from "./metrics.ts";
 import openapi from "./openapi.ts";
 import readyz from "./readyz.ts";
 import remove from "./remove.ts";
@@ -14,6 +17,8 @@ import remove from "./remove.ts";
 export const endpoints: readonly Endpoint[] = [
   assign,
   remove,
+  extend,
+  flagsVerify,
   instancesList,
   instanceGet,
   challengesList,
@@ -21,5 +26,6 @@ export const endpoints: readonly Endpoint[] = [
   challengeDelete,
   healthz,
   readyz,
+  metrics,
   openapi,
 ] as unknown as readonly Endpoint[];

@@ -42,7 +42,7 @@ export default defineEndpoint({
     return {
       status: 200,
       body: {
-        instances: page.map(instanceView),
+        instances: page.map((r) => instanceView(r, deps.config.RENEW_WINDOW_SECONDS)),
         next_cursor: rows.length > query.limit && last ? encodeCursor(last.created_at, last.id) : null,
       },
     };

@@ -23,28 +23,39 @@ export default defineEndpoint({
     200: instanceViewSchema.extend({ message: z.string() }),
     202: instanceViewSchema.extend({ message: z.string(), status_url: z.string() }),
   },
-  errors: [400, 401, 404, 413, 415, 503],
+  errors: [400, 401, 404, 413, 415, 429, 503],
   async handler({ deps, requestId, hono }, { body }) {
     await assertQueueReachable(deps);
     let row = await findLive(deps.db, body.team_id, body.challenge_id);
     if (!row) throw new AppError("not_found", `team '${body.team_id}' has no live instance of '${body.challenge_id}'`);
+    const waitMs = row.created_at.getTime() + deps.config.COOLDOWN_SECONDS * 1000 - Date.now();
+    if (waitMs > 0 && row.state !== "stopping")
+      throw new AppError("cooldown", "this instance was assigned moments ago; wait before removing it", {
+        headers: { "Retry-After": String(Math.ceil(waitMs / 1000)) },
+      });
     if (row.state !== "stopping") {
-      row = (await transition(deps.db, row.id, ["requested", "starting", "running"], "stopping")) ?? row;
+      row =
+        (await transition(deps.db, row.id, ["requested", "starting", "running"], "stopping", {
+          state_reason: "removed on request",
+        })) ?? row;
     }
     await enqueueOrUnavailable(deps, JOB.stop, { instanceId: row.id, requestId });
 
-    const waitMs = prefersAsync(hono.req.header("prefer")) ? 0 : deps.config.ASSIGN_WAIT_SECONDS * 1000;
+    const waitForMs = prefersAsync(hono.req.header("prefer")) ? 0 : deps.config.ASSIGN_WAIT_SECONDS * 1000;
     const gone = (state: string) => state === "removed" || state === "failed";
-    const latest = (await deps.waiter.waitFor(row.id, (r) => gone(r.state), waitMs)) ?? row;
+    const latest = (await deps.waiter.waitFor(row.id, (r) => gone(r.state), waitForMs)) ?? row;
     if (gone(latest.state))
-      return { status: 200, body: { message: "Container removed successfully.", ...instanceView(latest) } };
+      return {
+        status: 200,
+        body: { message: "Container removed successfully.", ...instanceView(latest, deps.config.RENEW_WINDOW_SECONDS) },
+      };
     return {
       status: 202,
       headers: { Location: instanceLocation(latest.id), "Retry-After": "2" },
       body: {
         message: "Container is being removed.",
         status_url: instanceLocation(latest.id),
-        ...instanceView(latest),
+        ...instanceView(latest, deps.config.RENEW_WINDOW_SECONDS),
       },
     };
   },

@@ -57,6 +57,7 @@ export function createApp(deps: AppDeps, endpoints: readonly Endpoint[]): Hono<E
         input,
       );
       for (const [k, v] of Object.entries(result.headers ?? {})) c.header(k, v);
+      if (result.text !== undefined) return c.body(result.text, result.status as 200);
       if (result.status === 204 || result.body === undefined) return c.body(null, result.status);
       return c.json(result.body, result.status);
     });

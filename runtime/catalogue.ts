@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import { catalogueSchema, upsertChallenge } from "../core/challenges.ts";
+import { catalogueSchema, specProblem, upsertChallenge } from "../core/challenges.ts";
+import type { ApiConfig } from "../core/config.ts";
 import type { Db } from "../core/db.ts";
 
 /** Loads CHALLENGES_FILE (JSON or YAML) into the catalogue; a bad file stops start-up with the reason. */
-export async function loadCatalogue(db: Db, file: string): Promise<string[]> {
+export async function loadCatalogue(db: Db, file: string, config: ApiConfig): Promise<string[]> {
   let raw: unknown;
   try {
     const text = await readFile(file, "utf8");
@@ -16,6 +17,11 @@ export async function loadCatalogue(db: Db, file: string): Promise<string[]> {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`CHALLENGES_FILE: ${file}: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  const opts = { allowedCapabilities: config.ALLOWED_CAPABILITIES, flagSecretSet: Boolean(config.FLAG_SECRET) };
+  for (const { id, ...spec } of parsed.data.challenges) {
+    const problem = specProblem(spec, opts);
+    if (problem) throw new Error(`CHALLENGES_FILE: ${file}: challenge '${id}': ${problem}`);
   }
   for (const { id, ...spec } of parsed.data.challenges) await upsertChallenge(db, id, spec);
   return parsed.data.challenges.map((c) => c.id);

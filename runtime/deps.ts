@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { Registry } from "prom-client";
 import type { ApiConfig } from "../core/config.ts";
 import type { Db } from "../core/db.ts";
 import type { Logger } from "../core/logger.ts";
@@ -13,6 +14,7 @@ export interface AppDeps {
   queue: InstanceQueue;
   waiter: InstanceWaiter;
   logger: Logger;
+  metrics: Registry;
   /** Flipped by the server on SIGTERM so readiness fails while draining. */
   draining: { value: boolean };
 }

@@ -13,7 +13,10 @@ export interface EndpointInput<B, Q, P> {
 
 export interface EndpointResult {
   status: 200 | 201 | 202 | 204;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is, with the Content-Type from `headers` (for non-JSON answers such as /metrics). */
+  text?: string;
   headers?: Record<string, string>;
 }
 

@@ -8,9 +8,16 @@ export const ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  team_quota_exceeded: 409,
+  renewal_not_open: 409,
+  max_lifetime_reached: 409,
+  not_running: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  cooldown: 429,
+  // 429, not 503: a full event is not an outage, and a gateway must not turn it into a maintenance page.
+  capacity_exhausted: 429,
   internal_error: 500,
   service_unavailable: 503,
 } as const;

@@ -1,8 +1,10 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { Registry, collectDefaultMetrics } from "prom-client";
 import type { ApiConfig } from "../core/config.ts";
 import { createDb } from "../core/db.ts";
 import type { Logger } from "../core/logger.ts";
+import { registerStateGauges } from "../core/metrics.ts";
 import { createInstanceQueue } from "../core/queue.ts";
 import { createApiRedis } from "../core/redis.ts";
 import { endpoints } from "../functions/index.ts";
@@ -26,10 +28,13 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Runni
   queue.on("error", (err) => logger.debug({ err: err.message }, "queue error"));
   const waiter = new InstanceWaiter(db, config.DATABASE_URL, logger);
   waiter.start();
-  const deps: AppDeps = { config, db, redis, queue, waiter, logger, draining: { value: false } };
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: "ctfi_api_" });
+  registerStateGauges(metrics, { db, queue, maxLiveInstances: config.MAX_LIVE_INSTANCES });
+  const deps: AppDeps = { config, db, redis, queue, waiter, logger, metrics, draining: { value: false } };
 
   if (config.CHALLENGES_FILE) {
-    const ids = await loadCatalogue(db, config.CHALLENGES_FILE);
+    const ids = await loadCatalogue(db, config.CHALLENGES_FILE, config);
     logger.info({ challenges: ids }, "challenge catalogue loaded");
   }
 

@@ -4,6 +4,7 @@ import type { Db } from "../core/db.ts";
 import type { Logger } from "../core/logger.ts";
 import type { InstanceQueue } from "../core/queue.ts";
 import type { PortProber } from "./docker/port-probe.ts";
+import type { WorkerMetrics } from "./metrics.ts";
 
 export interface WorkerDeps {
   config: WorkerConfig;
@@ -12,4 +13,5 @@ export interface WorkerDeps {
   queue: InstanceQueue;
   logger: Logger;
   prober: PortProber;
+  metrics: WorkerMetrics;
 }

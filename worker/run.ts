@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import { UnrecoverableError, Worker } from "bullmq";
 import Docker from "dockerode";
 import type { WorkerConfig } from "../core/config.ts";
@@ -6,13 +7,17 @@ import type { Logger } from "../core/logger.ts";
 import { createInstanceQueue, INSTANCE_QUEUE, JOB, type JobName, type JobPayload } from "../core/queue.ts";
 import { createWorkerRedis } from "../core/redis.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { DockerEventWatcher } from "./docker/events.ts";
 import { PortProber } from "./docker/port-probe.ts";
+import { createWorkerMetrics, serveMetrics } from "./metrics.ts";
 import { processors } from "./processors/index.ts";
+import { onContainerDied, reconcile } from "./reconciler.ts";
 
 const SWEEP_EVERY_MS = 5_000;
 
 export interface RunningWorker {
   deps: WorkerDeps;
+  metricsServer: Server | null;
   /** Stops taking jobs, lets active ones finish within the deadline, then closes connections. */
   close(): Promise<void>;
 }
@@ -25,7 +30,11 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
   const queue = createInstanceQueue(connection, config.QUEUE_PREFIX);
   queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
-  const deps: WorkerDeps = { config, db, docker, queue, logger, prober: new PortProber() };
+  const metrics = createWorkerMetrics({ db, queue });
+  const deps: WorkerDeps = { config, db, docker, queue, logger, prober: new PortProber(), metrics };
+
+  // Before taking jobs: whatever a previous worker left half-done is put right.
+  await reconcile(deps).catch((err: unknown) => logger.warn({ err }, "start-up reconcile failed; will retry"));
 
   const worker = new Worker<JobPayload, void, JobName>(
     INSTANCE_QUEUE,
@@ -34,16 +43,39 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       if (!processor) throw new UnrecoverableError(`no processor for job '${job.name}'`);
       await processor(job, deps);
     },
-    { connection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY },
+    {
+      connection,
+      prefix: config.QUEUE_PREFIX,
+      concurrency: config.WORKER_CONCURRENCY,
+      lockDuration: config.JOB_LOCK_SECONDS * 1000,
+      stalledInterval: config.JOB_LOCK_SECONDS * 1000,
+    },
   );
   worker.on("error", (err) => logger.warn({ err: err.message }, "worker error"));
   worker.on("failed", (job, err) =>
     logger.warn({ jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: err.message }, "job failed"),
   );
   await queue.upsertJobScheduler(JOB.sweep, { every: SWEEP_EVERY_MS }, { name: JOB.sweep, data: {} });
+  await queue.upsertJobScheduler(
+    JOB.reconcile,
+    { every: config.RECONCILE_INTERVAL_SECONDS * 1000 },
+    { name: JOB.reconcile, data: {} },
+  );
+
+  const events = new DockerEventWatcher({
+    docker,
+    deployment: config.DEPLOYMENT_NAME,
+    logger,
+    onDie: (instanceId, exitCode) => onContainerDied(deps, instanceId, exitCode),
+    onReconnect: () => reconcile(deps),
+  });
+  await events.start();
+  const metricsServer = config.METRICS_PORT ? await serveMetrics(metrics.registry, config.METRICS_PORT) : null;
   logger.info({ concurrency: config.WORKER_CONCURRENCY }, "worker started");
 
   async function close(): Promise<void> {
+    events.close();
+    metricsServer?.close();
     const deadline = new Promise<void>((resolve) =>
       setTimeout(resolve, config.SHUTDOWN_TIMEOUT_SECONDS * 1000).unref(),
     );
@@ -53,5 +85,5 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     await db.end();
   }
 
-  return { deps, close };
+  return { deps, metricsServer, close };
 }

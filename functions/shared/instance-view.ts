@@ -18,12 +18,17 @@ export const instanceViewSchema = z.object({
   updated_at: z.string(),
   started_at: z.string().nullable(),
   removed_at: z.string().nullable(),
+  expires_at: z.string().nullable(),
+  renewable_at: z.string().nullable(),
+  renewals: z.number(),
+  state_reason: z.string().nullable(),
 });
 export type InstanceView = z.infer<typeof instanceViewSchema>;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function instanceView(row: InstanceRow): InstanceView {
+/** `renewWindowSeconds` tells when renewal opens (that long before expiry). */
+export function instanceView(row: InstanceRow, renewWindowSeconds: number): InstanceView {
   return {
     instance_id: row.id,
     team_id: row.team_id,
@@ -37,6 +42,10 @@ export function instanceView(row: InstanceRow): InstanceView {
     updated_at: row.updated_at.toISOString(),
     started_at: iso(row.started_at),
     removed_at: iso(row.removed_at),
+    expires_at: iso(row.expires_at),
+    renewable_at: row.expires_at ? new Date(row.expires_at.getTime() - renewWindowSeconds * 1000).toISOString() : null,
+    renewals: row.renewals,
+    state_reason: row.state_reason,
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { loadApiConfig, loadWorkerConfig, type ApiConfig, type WorkerConfig } from "../../core/config.ts";
-import { upsertChallenge, type ChallengeSpec } from "../../core/challenges.ts";
+import { challengeSpecSchema, upsertChallenge, type ChallengeSpec } from "../../core/challenges.ts";
 import { createDb } from "../../core/db.ts";
 import { createLogger } from "../../core/logger.ts";
 import { startApi, type RunningApi } from "../../runtime/host.ts";
@@ -13,15 +13,13 @@ import { testEnv } from "./env.ts";
 export const TEST_TOKEN = "test-token-0123456789abcdef";
 
 /** The sample challenge every test stack has, with small limits. */
-export const WEB100: ChallengeSpec = {
+export const WEB100: ChallengeSpec = challengeSpecSchema.parse({
   image: testEnv.challengeImage,
   port: 80,
   memory_mb: 64,
   cpus: 0.25,
   pids_limit: 64,
-  ttl_seconds: null,
-  env: {},
-};
+});
 
 export interface StackOptions {
   redisUrl?: string;
@@ -70,6 +68,9 @@ export class TestStack {
       DEPLOYMENT_NAME: this.deployment,
       QUEUE_PREFIX: `q${this.id}`,
       SHUTDOWN_TIMEOUT_SECONDS: "5",
+      COOLDOWN_SECONDS: "0",
+      TEAM_MAX_INSTANCES: "100",
+      METRICS_PORT: "0",
       STOP_TIMEOUT_SECONDS: "1",
       LOG_LEVEL: "silent",
       ...this.opts.env,

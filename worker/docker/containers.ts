@@ -2,12 +2,16 @@ import type Docker from "dockerode";
 import type { ChallengeRow } from "../../core/challenges.ts";
 import { isConflict, isNotFound, isNotModified, PermanentStartError } from "./errors.ts";
 import { instanceFilter, instanceLabels, type InstanceLabels } from "./labels.ts";
+import { networkName, removeNetwork } from "./networks.ts";
 
 export interface ContainerPlan {
   labels: InstanceLabels;
   challenge: ChallengeRow;
   bindAddress: string;
+  network: string;
   env: Record<string, string>;
+  /** Capabilities the operator allows; the challenge's cap_add is intersected with it. */
+  allowedCapabilities: readonly string[];
 }
 
 /** Deterministic per instance, so a retried create finds the first one instead of making a second. */
@@ -15,10 +19,14 @@ export const containerName = (deployment: string, instanceId: string) => `ctfi-$
 
 const portKey = (port: number) => `${port}/tcp`;
 
-/** Hardened by default: no capabilities, no privilege gain, bounded memory (no swap), CPU, PIDs and logs. */
+/**
+ * Hardened by default: its own network, no capabilities but the allowed ones asked for, no privilege gain,
+ * bounded memory (no swap), CPU, PIDs and logs, an init process, and optionally a read-only root.
+ */
 export function containerSpec(plan: ContainerPlan): Docker.ContainerCreateOptions {
   const { challenge } = plan;
   const memory = challenge.memory_mb * 1024 * 1024;
+  const capAdd = challenge.cap_add.filter((c) => plan.allowedCapabilities.includes(c));
   return {
     name: containerName(plan.labels.deployment, plan.labels.instanceId),
     Image: challenge.image,
@@ -32,9 +40,13 @@ export function containerSpec(plan: ContainerPlan): Docker.ContainerCreateOption
       MemorySwap: memory,
       NanoCpus: Math.round(challenge.cpus * 1e9),
       PidsLimit: challenge.pids_limit,
+      NetworkMode: plan.network,
       CapDrop: ["ALL"],
+      CapAdd: capAdd,
       SecurityOpt: ["no-new-privileges:true"],
       Init: true,
+      ReadonlyRootfs: challenge.read_only,
+      Tmpfs: challenge.read_only ? { "/tmp": "rw,noexec,nosuid,nodev,size=64m" } : undefined,
       RestartPolicy: { Name: "no" },
       LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } },
     },
@@ -54,11 +66,19 @@ export async function createOrReuse(docker: Docker, plan: ContainerPlan): Promis
   }
 }
 
+/** Ports come from the engine's ephemeral range; running out of them is a capacity problem, not a bug. */
+export function portCapacityError(err: unknown): PermanentStartError | null {
+  return /all ports are allocated|port is already allocated|no available ports/i.test(String(err))
+    ? new PermanentStartError("the Docker engine has no free host port left for another instance")
+    : null;
+}
+
 export async function startIfNeeded(container: Docker.Container): Promise<void> {
   try {
     await container.start();
   } catch (err) {
-    if (!isNotModified(err)) throw err;
+    if (isNotModified(err)) return;
+    throw portCapacityError(err) ?? err;
   }
 }
 
@@ -90,8 +110,11 @@ export async function containerExit(container: Docker.Container): Promise<string
   return exitReason((await container.inspect()).State);
 }
 
-/** Stops (with a grace period) and removes every container of an instance; missing ones are fine. */
-export async function removeInstanceContainers(
+/**
+ * Stops (with a grace period) and removes every container of an instance, then its network; missing ones are
+ * fine, so a repeat converges.
+ */
+export async function removeInstanceResources(
   docker: Docker,
   deployment: string,
   instanceId: string,
@@ -109,6 +132,7 @@ export async function removeInstanceContainers(
       if (!isNotFound(err) && !isConflictRemoval(err)) throw err;
     });
   }
+  await removeNetwork(docker, networkName(deployment, instanceId));
   return found.length;
 }
 

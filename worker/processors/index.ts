@@ -1,6 +1,8 @@
 import type { Job } from "bullmq";
 import { JOB, type JobName } from "../../core/queue.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { reconcile } from "../reconciler.ts";
+import { expireInstance } from "./expire-instance.ts";
 import { startInstance } from "./start-instance.ts";
 import { stopInstance } from "./stop-instance.ts";
 import { sweepStale } from "./sweep.ts";
@@ -9,5 +11,9 @@ import { sweepStale } from "./sweep.ts";
 export const processors: Record<JobName, (job: Job, deps: WorkerDeps) => Promise<void>> = {
   [JOB.start]: startInstance,
   [JOB.stop]: stopInstance,
+  [JOB.expire]: expireInstance,
   [JOB.sweep]: (_job, deps) => sweepStale(deps),
+  [JOB.reconcile]: async (_job, deps) => {
+    await reconcile(deps);
+  },
 };

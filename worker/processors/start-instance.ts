@@ -1,26 +1,29 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { getChallenge } from "../../core/challenges.ts";
-import { getInstance, transition } from "../../core/instances.ts";
-import { instanceJobSchema } from "../../core/queue.ts";
+import { getChallenge, type ChallengeRow } from "../../core/challenges.ts";
+import { issuedFlag } from "../../core/flags.ts";
+import { getInstance, transition, type InstanceRow } from "../../core/instances.ts";
+import { instanceJobSchema, scheduleExpiry } from "../../core/queue.ts";
 import {
+  addresses,
   containerExit,
   createOrReuse,
-  addresses,
-  removeInstanceContainers,
+  removeInstanceResources,
   startIfNeeded,
 } from "../docker/containers.ts";
 import { isTransientDockerError, PermanentStartError } from "../docker/errors.ts";
+import { ensureInstanceNetwork } from "../docker/networks.ts";
 import type { WorkerDeps } from "../deps.ts";
 
 /**
- * requested → starting → running. Drives Docker toward what the row asks for: a retry reuses the container a
- * previous attempt made, and any failure removes what was created before it is retried or marked failed.
+ * requested → starting → running. Drives Docker toward what the row asks for: a retry (or a restart after an
+ * exit) reuses the container and network already made, and any failure removes what was created before it is
+ * retried or marked failed.
  */
 export async function startInstance(job: Job, deps: WorkerDeps): Promise<void> {
   const parsed = instanceJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`invalid start payload: ${parsed.error.message}`);
   const { instanceId, requestId } = parsed.data;
-  const { db, docker, config } = deps;
+  const { db, docker, config, metrics } = deps;
   const log = deps.logger.child({ requestId, instanceId, jobId: job.id });
 
   let row = await getInstance(db, instanceId);
@@ -33,50 +36,34 @@ export async function startInstance(job: Job, deps: WorkerDeps): Promise<void> {
   const challenge = await getChallenge(db, row.challenge_id);
   if (!challenge) {
     await transition(db, instanceId, ["starting"], "failed", { error: `challenge '${row.challenge_id}' was deleted` });
+    metrics.failures.inc({ reason: "challenge_deleted" });
     throw new UnrecoverableError("challenge deleted");
   }
 
-  const started = performance.now();
   try {
-    const container = await createOrReuse(docker, {
-      labels: {
-        deployment: config.DEPLOYMENT_NAME,
-        instanceId,
-        teamId: row.team_id,
-        challengeId: row.challenge_id,
-        requestId: row.request_id,
-      },
-      challenge,
-      bindAddress: config.PORT_BIND_ADDRESS,
-      env: { TEAM_ID: row.team_id, CHALLENGE_ID: row.challenge_id, INSTANCE_ID: instanceId },
-    });
-    await startIfNeeded(container);
-    const { hostPort, containerIp } = await addresses(container, challenge.port);
-    const target = {
-      direct: containerIp ? { host: containerIp, port: challenge.port } : null,
-      published: { host: config.PORT_CHECK_HOST, port: hostPort },
-    };
-    await deps.prober
-      .waitForPort(target, config.START_TIMEOUT_SECONDS * 1000, () => containerExit(container))
-      .catch((err: Error) => {
-        throw new PermanentStartError(err.message);
-      });
-    const address = `http://${config.PUBLIC_HOST}:${hostPort}`;
+    const { hostPort, containerId } = await bringUp(deps, row, challenge);
+    const ttlSeconds = challenge.ttl_seconds ?? config.DEFAULT_TTL_SECONDS;
     const running = await transition(db, instanceId, ["starting"], "running", {
-      container_id: container.id,
+      container_id: containerId,
       host_port: hostPort,
-      address,
+      address: `http://${config.PUBLIC_HOST}:${hostPort}`,
       error: null,
+      state_reason: null,
+      ttlSeconds,
     });
     if (!running) {
       // Removal was asked for while we were starting; the row wins.
-      await removeInstanceContainers(docker, config.DEPLOYMENT_NAME, instanceId, 0);
+      await removeInstanceResources(docker, config.DEPLOYMENT_NAME, instanceId, 0);
       log.info("instance no longer wanted after start; container removed");
       return;
     }
-    log.info({ containerId: container.id, hostPort, ms: Math.round(performance.now() - started) }, "instance running");
+    metrics.startSeconds.observe((Date.now() - row.updated_at.getTime()) / 1000);
+    await scheduleExpiry(deps.queue, { instanceId, requestId: row.request_id }, running.expires_at!).catch(
+      (err: unknown) => log.warn({ err }, "expiry timer not scheduled; the sweeper covers it"),
+    );
+    log.info({ containerId, hostPort, expiresAt: running.expires_at }, "instance running");
   } catch (err) {
-    await removeInstanceContainers(docker, config.DEPLOYMENT_NAME, instanceId, 0).catch((cleanupErr: unknown) =>
+    await removeInstanceResources(docker, config.DEPLOYMENT_NAME, instanceId, 0).catch((cleanupErr: unknown) =>
       log.error({ err: cleanupErr }, "could not remove container after failed start; the reconciler will"),
     );
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -87,7 +74,60 @@ export async function startInstance(job: Job, deps: WorkerDeps): Promise<void> {
       throw err;
     }
     await transition(db, instanceId, ["starting"], "failed", { error: reason });
+    metrics.failures.inc({ reason: failureKind(reason) });
     log.error({ err: reason }, "instance failed to start");
     throw new UnrecoverableError(reason);
   }
+}
+
+/** Network, container, start, and a port that really serves; returns where it answers. */
+async function bringUp(
+  deps: WorkerDeps,
+  row: InstanceRow,
+  challenge: ChallengeRow,
+): Promise<{ hostPort: number; containerId: string }> {
+  const { docker, config } = deps;
+  const labels = {
+    deployment: config.DEPLOYMENT_NAME,
+    instanceId: row.id,
+    teamId: row.team_id,
+    challengeId: row.challenge_id,
+    requestId: row.request_id,
+  };
+  const network = await ensureInstanceNetwork(docker, labels, challenge.egress);
+  const flag = challenge.flag_format ? await issuedFlag(deps.db, row.team_id, row.challenge_id) : null;
+  const container = await createOrReuse(docker, {
+    labels,
+    challenge,
+    network,
+    bindAddress: config.PORT_BIND_ADDRESS,
+    allowedCapabilities: config.ALLOWED_CAPABILITIES,
+    env: {
+      TEAM_ID: row.team_id,
+      CHALLENGE_ID: row.challenge_id,
+      INSTANCE_ID: row.id,
+      ...(flag ? { FLAG: flag } : {}),
+    },
+  });
+  await startIfNeeded(container);
+  const { hostPort, containerIp } = await addresses(container, challenge.port);
+  const target = {
+    direct: containerIp ? { host: containerIp, port: challenge.port } : null,
+    published: { host: config.PORT_CHECK_HOST, port: hostPort },
+  };
+  await deps.prober
+    .waitForPort(target, config.START_TIMEOUT_SECONDS * 1000, () => containerExit(container))
+    .catch((err: Error) => {
+      throw new PermanentStartError(err.message);
+    });
+  return { hostPort, containerId: container.id };
+}
+
+/** A small, bounded set of metric labels for failure reasons. */
+function failureKind(reason: string): string {
+  if (/image .* is not available/.test(reason)) return "image_missing";
+  if (/before its port accepted/.test(reason)) return "exited";
+  if (/did not accept connections/.test(reason)) return "port_timeout";
+  if (/address pool|free host port/.test(reason)) return "capacity";
+  return "docker_error";
 }

@@ -1,15 +1,20 @@
-import { listStale } from "../../core/instances.ts";
+import { listExpired, listStale } from "../../core/instances.ts";
 import { enqueueInstanceJob, JOB } from "../../core/queue.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { expireRow } from "./expire-instance.ts";
 
 const REQUESTED_GRACE_MS = 5_000;
 const STOPPING_GRACE_MS = 15_000;
 
 /**
- * Re-enqueues work whose job was lost: rows left `requested` while Redis was down, `starting` rows of a worker
- * that died, `stopping` rows whose stop job vanished. Job ids are per instance, so a job still pending absorbs it.
+ * Catches what timers and jobs missed: expired instances whose delayed job was lost, rows left `requested`
+ * while Redis was down, `starting` rows of a worker that died, `stopping` rows whose stop job vanished. Job ids
+ * are per instance, so a job still pending absorbs a re-enqueue.
  */
 export async function sweepStale(deps: WorkerDeps): Promise<void> {
+  let expired = 0;
+  for (const row of await listExpired(deps.db)) if (await expireRow(deps, row, row.request_id)) expired++;
+
   const startingGraceMs = (deps.config.START_TIMEOUT_SECONDS + 60) * 1000;
   const work = [
     ...(await listStale(deps.db, "requested", REQUESTED_GRACE_MS)).map((r) => [JOB.start, r] as const),
@@ -19,5 +24,5 @@ export async function sweepStale(deps: WorkerDeps): Promise<void> {
   for (const [name, row] of work) {
     await enqueueInstanceJob(deps.queue, name, { instanceId: row.id, requestId: row.request_id });
   }
-  if (work.length) deps.logger.info({ requeued: work.length }, "stale instances re-enqueued");
+  if (work.length || expired) deps.logger.info({ requeued: work.length, expired }, "sweep");
 }

@@ -1,0 +1,63 @@
+import type pg from "pg";
+import { findLive, countLive, insertRequestedOrGetLive, lastRemovedAt, type InstanceRow } from "./instances.ts";
+
+export interface AdmissionLimits {
+  teamMaxInstances: number;
+  maxLiveInstances: number;
+  cooldownSeconds: number;
+}
+
+export type Admission =
+  | { ok: true; row: InstanceRow; created: boolean }
+  | {
+      ok: false;
+      code: "cooldown" | "team_quota_exceeded" | "capacity_exhausted";
+      message: string;
+      retryAfter?: number;
+    };
+
+/**
+ * Decides, inside the caller's transaction, whether a team may have a new instance, and inserts it if so.
+ * A per-team advisory lock serialises one team's requests, so racing assigns cannot exceed its quota; a global
+ * one (held only around the count and insert) does the same for the capacity cap. A live instance is returned
+ * as it is: repeating an assign is never refused.
+ */
+export async function admit(
+  tx: pg.PoolClient,
+  input: { teamId: string; challengeId: string; requestId: string },
+  limits: AdmissionLimits,
+): Promise<Admission> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('ctfi:team:' || $1))", [input.teamId]);
+  const live = await findLive(tx, input.teamId, input.challengeId);
+  if (live) return { ok: true, row: live, created: false };
+
+  if (limits.cooldownSeconds > 0) {
+    const removedAt = await lastRemovedAt(tx, input.teamId, input.challengeId);
+    const waitMs = removedAt ? removedAt.getTime() + limits.cooldownSeconds * 1000 - Date.now() : 0;
+    if (waitMs > 0)
+      return {
+        ok: false,
+        code: "cooldown",
+        message: `this team removed its instance of '${input.challengeId}' moments ago; wait before assigning again`,
+        retryAfter: Math.ceil(waitMs / 1000),
+      };
+  }
+
+  const teamLive = await countLive(tx, { teamId: input.teamId });
+  if (teamLive >= limits.teamMaxInstances)
+    return {
+      ok: false,
+      code: "team_quota_exceeded",
+      message: `team '${input.teamId}' already has ${teamLive} live instance(s), the maximum; remove one first`,
+    };
+
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('ctfi:capacity'))");
+  if ((await countLive(tx)) >= limits.maxLiveInstances)
+    return {
+      ok: false,
+      code: "capacity_exhausted",
+      message: "the event's instance capacity is used up; try again when other instances have ended",
+      retryAfter: 30,
+    };
+  return { ok: true, ...(await insertRequestedOrGetLive(tx, input)) };
+}

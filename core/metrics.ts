@@ -1,0 +1,45 @@
+import { Gauge, type Registry } from "prom-client";
+import type { Db } from "./db.ts";
+import { countByState, INSTANCE_STATES } from "./instances.ts";
+import type { InstanceQueue } from "./queue.ts";
+
+/**
+ * Gauges read at scrape time from the source of truth (PostgreSQL and the queue), so every process that exposes
+ * them reports the same numbers. A scrape during an outage leaves them unset rather than failing.
+ */
+export function registerStateGauges(
+  registry: Registry,
+  deps: { db: Db; queue: InstanceQueue; maxLiveInstances?: number },
+): void {
+  const capacity = new Gauge({
+    name: "ctfi_capacity_remaining",
+    help: "Instances that may still be created before MAX_LIVE_INSTANCES",
+    registers: deps.maxLiveInstances === undefined ? [] : [registry],
+  });
+  new Gauge({
+    name: "ctfi_instances",
+    help: "Instances by state",
+    labelNames: ["state"],
+    registers: [registry],
+    async collect() {
+      const counts = await countByState(deps.db).catch(() => null);
+      if (!counts) return;
+      for (const state of INSTANCE_STATES) this.set({ state }, counts[state]);
+      if (deps.maxLiveInstances !== undefined) {
+        const live = counts.requested + counts.starting + counts.running + counts.stopping;
+        capacity.set(Math.max(0, deps.maxLiveInstances - live));
+      }
+    },
+  });
+  new Gauge({
+    name: "ctfi_queue_jobs",
+    help: "Jobs in the instance queue by status",
+    labelNames: ["status"],
+    registers: [registry],
+    async collect() {
+      const counts = await deps.queue.getJobCounts("waiting", "active", "delayed", "failed").catch(() => null);
+      if (!counts) return;
+      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+    },
+  });
+}

@@ -1,0 +1,51 @@
+import { createServer, type Server } from "node:http";
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Db } from "../core/db.ts";
+import { registerStateGauges } from "../core/metrics.ts";
+import type { InstanceQueue } from "../core/queue.ts";
+
+export interface WorkerMetrics {
+  registry: Registry;
+  startSeconds: Histogram;
+  failures: Counter<"reason">;
+}
+
+export function createWorkerMetrics(deps: { db: Db; queue: InstanceQueue }): WorkerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "ctfi_worker_" });
+  registerStateGauges(registry, deps);
+  return {
+    registry,
+    startSeconds: new Histogram({
+      name: "ctfi_instance_start_seconds",
+      help: "From the instance entering `starting` to its port serving",
+      buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60],
+      registers: [registry],
+    }),
+    failures: new Counter({
+      name: "ctfi_instance_failures_total",
+      help: "Instances that failed, by reason",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+  };
+}
+
+/** Prometheus text on GET /metrics; nothing else is served. */
+export async function serveMetrics(registry: Registry, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== "GET" || req.url !== "/metrics") {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, resolve);
+  });
+  return server;
+}

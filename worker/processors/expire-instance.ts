@@ -1,0 +1,21 @@
+import { UnrecoverableError, type Job } from "bullmq";
+import { getInstance, transition, type InstanceRow } from "../../core/instances.ts";
+import { instanceJobSchema } from "../../core/queue.ts";
+import type { WorkerDeps } from "../deps.ts";
+import { finishRemoval } from "./stop-instance.ts";
+
+/** Ends a running instance whose expires_at has passed; one that was renewed meanwhile is left alone. */
+export async function expireRow(deps: WorkerDeps, row: InstanceRow, requestId: string): Promise<boolean> {
+  if (row.state !== "running" || !row.expires_at || row.expires_at.getTime() > Date.now()) return false;
+  const moved = await transition(deps.db, row.id, ["running"], "stopping", { state_reason: "expired" });
+  if (!moved) return false;
+  await finishRemoval(deps, row.id, deps.logger.child({ requestId, instanceId: row.id, reason: "expired" }));
+  return true;
+}
+
+export async function expireInstance(job: Job, deps: WorkerDeps): Promise<void> {
+  const parsed = instanceJobSchema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`invalid expire payload: ${parsed.error.message}`);
+  const row = await getInstance(deps.db, parsed.data.instanceId);
+  if (row) await expireRow(deps, row, parsed.data.requestId);
+}

@@ -1,0 +1,86 @@
+import { getChallenge } from "../core/challenges.ts";
+import { getInstance, listLive, transition, type InstanceRow } from "../core/instances.ts";
+import { enqueueInstanceJob, JOB } from "../core/queue.ts";
+import { removeInstanceResources } from "./docker/containers.ts";
+import { LABEL } from "./docker/labels.ts";
+import type { WorkerDeps } from "./deps.ts";
+
+/**
+ * A running instance lost its container (it exited, or vanished): start it again where the challenge asks for
+ * that and restarts remain, else mark the row failed with the reason and clear what is left.
+ */
+export async function handleDeath(deps: WorkerDeps, row: InstanceRow, reason: string): Promise<void> {
+  if (row.state !== "running") return;
+  const log = deps.logger.child({ instanceId: row.id, requestId: row.request_id });
+  const challenge = await getChallenge(deps.db, row.challenge_id);
+  if (challenge?.restart_on_exit && row.restarts < deps.config.MAX_RESTARTS) {
+    const moved = await transition(deps.db, row.id, ["running"], "starting", {
+      state_reason: `restarting: ${reason}`,
+      restarts: row.restarts + 1,
+    });
+    if (moved) {
+      await enqueueInstanceJob(deps.queue, JOB.start, { instanceId: row.id, requestId: row.request_id });
+      log.warn({ reason, restart: row.restarts + 1 }, "instance container died; restarting it");
+    }
+    return;
+  }
+  const moved = await transition(deps.db, row.id, ["running"], "failed", { error: reason });
+  if (!moved) return;
+  deps.metrics.failures.inc({ reason: "died" });
+  log.warn({ reason }, "instance container died; marked failed");
+  await removeInstanceResources(deps.docker, deps.config.DEPLOYMENT_NAME, row.id, 0);
+}
+
+/** Called for a `die` event: re-reads the row so only a still-running instance is touched. */
+export async function onContainerDied(deps: WorkerDeps, instanceId: string, exitCode: string): Promise<void> {
+  const row = await getInstance(deps.db, instanceId);
+  if (row) await handleDeath(deps, row, `container exited (exit code ${exitCode})`);
+}
+
+/**
+ * Makes the database and Docker agree, both ways: containers and networks of this deployment without a live
+ * row are removed; running rows whose container exited or vanished are handled as deaths.
+ */
+export async function reconcile(deps: WorkerDeps): Promise<{ orphans: number; deaths: number }> {
+  const { docker, config } = deps;
+  const scope = { label: [`${LABEL.deployment}=${config.DEPLOYMENT_NAME}`] };
+  // Containers first: a row going live after this read cannot be mistaken for an orphan's owner missing.
+  const containers = await docker.listContainers({ all: true, filters: scope });
+  const networks = await docker.listNetworks({ filters: scope });
+  const live = new Map((await listLive(deps.db)).map((r) => [r.id, r]));
+
+  let orphans = 0;
+  let deaths = 0;
+  const seen = new Set<string>();
+  for (const c of containers) {
+    const id = c.Labels[LABEL.instanceId];
+    if (!id) continue;
+    seen.add(id);
+    const row = live.get(id) ?? (await getInstance(deps.db, id));
+    if (!row || row.state === "removed" || row.state === "failed") {
+      await removeInstanceResources(docker, config.DEPLOYMENT_NAME, id, 0);
+      orphans++;
+    } else if (row.state === "running" && c.State !== "running") {
+      await handleDeath(deps, row, `container ${c.State} (${c.Status})`);
+      deaths++;
+    }
+  }
+  for (const row of live.values()) {
+    if (row.state === "running" && !seen.has(row.id)) {
+      await handleDeath(deps, row, "container vanished");
+      deaths++;
+    }
+  }
+  for (const n of networks) {
+    const id = n.Labels?.[LABEL.instanceId];
+    if (id && !seen.has(id) && !live.has(id)) {
+      const row = await getInstance(deps.db, id);
+      if (!row || row.state === "removed" || row.state === "failed") {
+        await removeInstanceResources(docker, config.DEPLOYMENT_NAME, id, 0);
+        orphans++;
+      }
+    }
+  }
+  if (orphans || deaths) deps.logger.info({ orphans, deaths }, "reconciled");
+  return { orphans, deaths };
+}
