@@ -13,7 +13,7 @@ export const challengeSpecSchema = z.strictObject({
   memory_mb: z.number().int().min(16).max(65536).default(256),
   cpus: z.number().gt(0).max(64).default(0.5),
   pids_limit: z.number().int().min(8).max(65536).default(128),
-  ttl_seconds: z.number().int().min(30).max(604800).nullable().default(null),
+  ttl_seconds: z.number().int().min(5).max(604800).nullable().default(null),
   env: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be shell identifiers"), z.string().max(4096))
     .default({}),

@@ -157,12 +157,23 @@ export async function countByState(db: DbClient): Promise<Record<InstanceState, 
   return counts;
 }
 
-/** Moves expires_at of a running instance, only if it still holds the value the caller decided from. */
-export async function extendExpiry(db: DbClient, id: string, from: Date, to: Date): Promise<InstanceRow | null> {
+/**
+ * Renews a running instance: expires_at moves by `ttlSeconds`, but never past started_at + `maxLifetimeSeconds`.
+ * Only if no other renewal happened since the caller read `renewals` (optimistic lock).
+ */
+export async function extendExpiry(
+  db: DbClient,
+  id: string,
+  seenRenewals: number,
+  ttlSeconds: number,
+  maxLifetimeSeconds: number,
+): Promise<InstanceRow | null> {
   const res = await db.query<InstanceRow>(
-    `UPDATE instances SET expires_at = $3, renewals = renewals + 1, updated_at = now()
-     WHERE id = $1 AND state = 'running' AND expires_at = $2 RETURNING *`,
-    [id, from, to],
+    `UPDATE instances
+     SET expires_at = LEAST(expires_at + make_interval(secs => $3), started_at + make_interval(secs => $4)),
+         renewals = renewals + 1, updated_at = now()
+     WHERE id = $1 AND state = 'running' AND renewals = $2 RETURNING *`,
+    [id, seenRenewals, ttlSeconds, maxLifetimeSeconds],
   );
   return res.rows[0] ?? null;
 }

@@ -24,7 +24,7 @@ export default defineEndpoint({
         headers: { "Retry-After": "2" },
       });
     const challenge = await getChallenge(deps.db, row.challenge_id);
-    const ttlMs = (challenge?.ttl_seconds ?? config.DEFAULT_TTL_SECONDS) * 1000;
+    const ttlSeconds = challenge?.ttl_seconds ?? config.DEFAULT_TTL_SECONDS;
     const opensAt = row.expires_at.getTime() - config.RENEW_WINDOW_SECONDS * 1000;
     if (Date.now() < opensAt)
       throw new AppError("renewal_not_open", `renewal opens at ${new Date(opensAt).toISOString()}`, {
@@ -32,8 +32,7 @@ export default defineEndpoint({
         details: { renewable_at: new Date(opensAt).toISOString(), expires_at: row.expires_at.toISOString() },
       });
     const cap = row.started_at.getTime() + config.MAX_LIFETIME_SECONDS * 1000;
-    const target = Math.min(row.expires_at.getTime() + ttlMs, cap);
-    if (target <= row.expires_at.getTime())
+    if (cap <= row.expires_at.getTime())
       throw new AppError(
         "max_lifetime_reached",
         "the instance has reached its maximum lifetime and cannot be renewed",
@@ -41,10 +40,10 @@ export default defineEndpoint({
           details: { expires_at: row.expires_at.toISOString() },
         },
       );
-    const extended = await extendExpiry(deps.db, row.id, row.expires_at, new Date(target));
-    if (!extended) throw new AppError("conflict", "the instance changed meanwhile; try again");
+    const extended = await extendExpiry(deps.db, row.id, row.renewals, ttlSeconds, config.MAX_LIFETIME_SECONDS);
+    if (!extended?.expires_at) throw new AppError("conflict", "the instance changed meanwhile; try again");
     // The sweeper ends expired rows even if this timer is lost, so a Redis hiccup here is not an error.
-    await scheduleExpiry(deps.queue, { instanceId: row.id, requestId }, new Date(target)).catch((err: unknown) =>
+    await scheduleExpiry(deps.queue, { instanceId: row.id, requestId }, extended.expires_at).catch((err: unknown) =>
       log.warn({ err }, "expiry timer not scheduled; the sweeper covers it"),
     );
     return {

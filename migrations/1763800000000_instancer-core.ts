@@ -11,7 +11,7 @@ export async function up(pgm: MigrationBuilder): Promise<void> {
       memory_mb     integer NOT NULL DEFAULT 256 CHECK (memory_mb BETWEEN 16 AND 65536),
       cpus          numeric(6,3) NOT NULL DEFAULT 0.5 CHECK (cpus > 0 AND cpus <= 64),
       pids_limit    integer NOT NULL DEFAULT 128 CHECK (pids_limit BETWEEN 8 AND 65536),
-      ttl_seconds   integer CHECK (ttl_seconds IS NULL OR ttl_seconds BETWEEN 30 AND 604800),
+      ttl_seconds   integer CHECK (ttl_seconds IS NULL OR ttl_seconds BETWEEN 5 AND 604800),
       env           jsonb NOT NULL DEFAULT '{}'::jsonb,
       created_at    timestamptz NOT NULL DEFAULT now(),
       updated_at    timestamptz NOT NULL DEFAULT now()
