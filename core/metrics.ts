@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from "prom-client";
 import type { Db } from "./db.ts";
-import { countByState, INSTANCE_STATES } from "./instances.ts";
+import { countByState, countLive, INSTANCE_STATES } from "./instances.ts";
 import type { InstanceQueue } from "./queue.ts";
 
 /**
@@ -11,11 +11,6 @@ export function registerStateGauges(
   registry: Registry,
   deps: { db: Db; queue: InstanceQueue; maxLiveInstances?: number },
 ): void {
-  const capacity = new Gauge({
-    name: "ctfi_capacity_remaining",
-    help: "Instances that may still be created before MAX_LIVE_INSTANCES",
-    registers: deps.maxLiveInstances === undefined ? [] : [registry],
-  });
   new Gauge({
     name: "ctfi_instances",
     help: "Instances by state",
@@ -23,14 +18,20 @@ export function registerStateGauges(
     registers: [registry],
     async collect() {
       const counts = await countByState(deps.db).catch(() => null);
-      if (!counts) return;
-      for (const state of INSTANCE_STATES) this.set({ state }, counts[state]);
-      if (deps.maxLiveInstances !== undefined) {
-        const live = counts.requested + counts.starting + counts.running + counts.stopping;
-        capacity.set(Math.max(0, deps.maxLiveInstances - live));
-      }
+      if (counts) for (const state of INSTANCE_STATES) this.set({ state }, counts[state]);
     },
   });
+  const max = deps.maxLiveInstances;
+  if (max !== undefined)
+    new Gauge({
+      name: "ctfi_capacity_remaining",
+      help: "Instances that may still be created before MAX_LIVE_INSTANCES",
+      registers: [registry],
+      async collect() {
+        const live = await countLive(deps.db).catch(() => null);
+        if (live !== null) this.set(Math.max(0, max - live));
+      },
+    });
   new Gauge({
     name: "ctfi_queue_jobs",
     help: "Jobs in the instance queue by status",
@@ -38,8 +39,7 @@ export function registerStateGauges(
     registers: [registry],
     async collect() {
       const counts = await deps.queue.getJobCounts("waiting", "active", "delayed", "failed").catch(() => null);
-      if (!counts) return;
-      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+      if (counts) for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
     },
   });
 }

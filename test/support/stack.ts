@@ -86,7 +86,12 @@ export class TestStack {
   }
 
   async startWorker(): Promise<RunningWorker> {
-    this.worker = await startWorker(this.workerConfig(), createLogger("worker", "silent"));
+    return this.startWorkerWith({});
+  }
+
+  /** Starts a worker with some variables changed; it becomes this stack's worker. */
+  async startWorkerWith(env: Record<string, string>): Promise<RunningWorker> {
+    this.worker = await startWorker(loadWorkerConfig({ ...this.env(), ...env }), createLogger("worker", "silent"));
     return this.worker;
   }
 
