@@ -55,7 +55,8 @@ export class TestStack {
     return stack;
   }
 
-  private env(): Record<string, string> {
+  /** The environment the API and worker of this stack run with. */
+  env(): Record<string, string> {
     return {
       DATABASE_URL: this.db.url,
       REDIS_URL: this.opts.redisUrl ?? testEnv.redisUrl,

@@ -15,7 +15,10 @@ export async function sweepStale(deps: WorkerDeps): Promise<void> {
   let expired = 0;
   for (const row of await listExpired(deps.db)) if (await expireRow(deps, row, row.request_id)) expired++;
 
-  const startingGraceMs = (deps.config.START_TIMEOUT_SECONDS + 60) * 1000;
+  // Longer than a start can take plus the time a crashed worker's job needs to be found stalled; re-enqueueing a
+  // job that is still pending is a no-op anyway.
+  const { START_TIMEOUT_SECONDS, JOB_LOCK_SECONDS } = deps.config;
+  const startingGraceMs = (START_TIMEOUT_SECONDS + 2 * JOB_LOCK_SECONDS + 5) * 1000;
   const work = [
     ...(await listStale(deps.db, "requested", REQUESTED_GRACE_MS)).map((r) => [JOB.start, r] as const),
     ...(await listStale(deps.db, "starting", startingGraceMs)).map((r) => [JOB.start, r] as const),

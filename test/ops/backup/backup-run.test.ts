@@ -60,7 +60,7 @@ describe("backup runs", () => {
       config: config(dir, { BACKUP_SCHEDULE: "* * * * * *" }),
       log,
       metrics: createBackupMetrics(),
-      onRun: (o) => runs.push(o.status),
+      onRun: (o) => runs.push(o.status + (o.error ?? "")),
     });
     try {
       await waitUntil("a scheduled run", () => runs.length > 0, 30_000);
