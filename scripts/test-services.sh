@@ -27,10 +27,11 @@ fi
 
 # --- Docker engine -----------------------------------------------------------------------------
 # Every instance gets its own network; the engine's default address pools run out after ~30 networks, so the
-# engine started here gets small subnets (1024 networks of /26). An existing daemon.json is left alone.
+# engine started here gets small subnets (1024 networks of /26); the default bridge keeps its usual /16.
+# An existing daemon.json is left alone.
 if [ ! -f /etc/docker/daemon.json ]; then
   mkdir -p /etc/docker
-  echo '{"default-address-pools":[{"base":"10.213.0.0/16","size":26}]}' > /etc/docker/daemon.json
+  echo '{"bip":"172.17.0.1/16","default-address-pools":[{"base":"10.213.0.0/16","size":26}]}' > /etc/docker/daemon.json
 fi
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"

@@ -54,7 +54,7 @@ describe("isolation and hardening by default", () => {
     const networks = Object.keys(info.NetworkSettings.Networks);
     expect(networks).toEqual([hc.NetworkMode]);
     const net = await docker.getNetwork(hc.NetworkMode!).inspect();
-    expect(net.Options["com.docker.network.bridge.enable_ip_masquerade"]).toBe("false");
+    expect(net.Options?.["com.docker.network.bridge.enable_ip_masquerade"]).toBe("false");
     const write = await exec(info.Id, ["sh", "-c", "echo x > /www/x"]);
     expect(write.code).not.toBe(0);
   });
@@ -62,7 +62,7 @@ describe("isolation and hardening by default", () => {
   it("egress is an opt-in per challenge", async () => {
     const info = await inspectInstance(stack, "alpha", "online");
     const net = await docker.getNetwork(info.HostConfig.NetworkMode!).inspect();
-    expect(net.Options["com.docker.network.bridge.enable_ip_masquerade"]).toBe("true");
+    expect(net.Options?.["com.docker.network.bridge.enable_ip_masquerade"]).toBe("true");
   });
 
   it("one team cannot reach another team's container", async () => {
