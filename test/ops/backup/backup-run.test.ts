@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -103,7 +103,7 @@ describe("backup runs", () => {
   it("pg_dump killed mid-stream leaves no artefact and no partial", async () => {
     const dir = await newDir();
     const pidFile = join(dir, "..", `${dir.split("/").pop()}.pid`);
-    cleanups.push(() => import("node:fs/promises").then((fs) => fs.rm(pidFile, { force: true })));
+    cleanups.push(() => rm(pidFile, { force: true }));
     // Real pg_dump output, cut after 20 kB, then the "pg_dump" hangs until the test kills it.
     const fake = await writeScript(
       join(dir, "..", `${dir.split("/").pop()}-pg_dump`),
@@ -112,7 +112,7 @@ echo $$ > ${pidFile}
 ${pgBin("pg_dump")} "$@" | head -c 20000
 exec sleep 3600`,
     );
-    cleanups.push(() => import("node:fs/promises").then((fs) => fs.rm(fake, { force: true })));
+    cleanups.push(() => rm(fake, { force: true }));
     const running = runBackup({ config: config(dir, { PG_DUMP_BIN: fake }), log }, "manual");
     const partial = await waitUntil(
       "a partial file holding the first 20 kB",
@@ -130,13 +130,34 @@ exec sleep 3600`,
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it.each([
+    ["custom", /pg_restore \(stream check\) exited with code 1/],
+    ["plain", /lacks its completion trailer/],
+  ])("a %s dump cut short by a pg_dump that still exits 0 fails verification", async (format, error) => {
+    const dir = await newDir();
+    const fake = await writeScript(
+      join(dir, "..", `${dir.split("/").pop()}-cut`),
+      `[ "$1" = --version ] && exec ${pgBin("pg_dump")} --version
+${pgBin("pg_dump")} "$@" | head -c 6000
+exit 0`,
+    );
+    cleanups.push(() => rm(fake, { force: true }));
+    const outcome = await runBackup(
+      { config: config(dir, { PG_DUMP_BIN: fake, BACKUP_FORMAT: format }), log },
+      "manual",
+    );
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toMatch(error);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it("an older pg_dump is refused before anything is written", async () => {
     const dir = await newDir();
     const fake = await writeScript(
       join(dir, "..", `${dir.split("/").pop()}-old`),
       'echo "pg_dump (PostgreSQL) 9.6.24"',
     );
-    cleanups.push(() => import("node:fs/promises").then((fs) => fs.rm(fake, { force: true })));
+    cleanups.push(() => rm(fake, { force: true }));
     const outcome = await runBackup({ config: config(dir, { PG_DUMP_BIN: fake }), log }, "manual");
     expect(outcome.status).toBe("failed");
     expect(outcome.error).toMatch(/is PostgreSQL 9\.6 \(9\.6\.24\) but the server is 1\d/);

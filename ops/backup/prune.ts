@@ -1,0 +1,62 @@
+import { stat } from "node:fs/promises";
+import type { Logger } from "../shared/logger.ts";
+import { MANIFEST_SUFFIX } from "../shared/manifest.ts";
+import { deleteLocal, listLocal } from "./local-store.ts";
+import type { Candidate, RetentionPlan, RetentionPolicy } from "./retention.ts";
+import { planRetention } from "./retention.ts";
+import type { S3Store } from "./s3-store.ts";
+import { s3Candidates } from "./s3-store.ts";
+
+export interface PruneOptions {
+  dryRun: boolean;
+  log: Logger;
+}
+
+/** One engine for both stores: list, plan, and (unless dry-run) delete what the plan gives up. */
+async function prune(
+  store: string,
+  candidates: Candidate[],
+  policy: RetentionPolicy,
+  remove: (names: string[]) => Promise<void>,
+  opts: PruneOptions,
+): Promise<RetentionPlan> {
+  const plan = planRetention(candidates, policy);
+  opts.log.info(
+    { store, dryRun: opts.dryRun, keep: plan.keep, delete: plan.delete, ignored: plan.ignored },
+    "retention plan",
+  );
+  if (!opts.dryRun && plan.delete.length > 0) await remove(plan.delete);
+  return plan;
+}
+
+export async function pruneLocal(dir: string, policy: RetentionPolicy, opts: PruneOptions): Promise<RetentionPlan> {
+  return prune("local", await listLocal(dir), policy, (names) => deleteLocal(dir, names), opts);
+}
+
+export async function pruneS3(s3: S3Store, policy: RetentionPolicy, opts: PruneOptions): Promise<RetentionPlan> {
+  const candidates = s3Candidates(await s3.listKeys(), s3.settings.prefix);
+  return prune("s3", candidates, policy, (names) => s3.deleteNames(names), opts);
+}
+
+/**
+ * Uploads every verified local backup the bucket lacks (a run after an outage catches up), newest first: the
+ * file, then its manifest, each confirmed by size. A backup counts in S3 once its manifest is there.
+ */
+export async function syncToS3(s3: S3Store, dir: string, log: Logger): Promise<string[]> {
+  const keys = await s3.listKeys();
+  const uploaded: string[] = [];
+  for (const a of await listLocal(dir)) {
+    if (!a.verified || keys.has(s3.settings.prefix + a.name + MANIFEST_SUFFIX)) continue;
+    const started = Date.now();
+    await s3.putFile(a.path, a.name, a.sizeBytes);
+    const manifestPath = a.path + MANIFEST_SUFFIX;
+    await s3.putFile(manifestPath, a.name + MANIFEST_SUFFIX, (await stat(manifestPath)).size);
+    const seconds = (Date.now() - started) / 1000;
+    log.info(
+      { file: a.name, bytes: a.sizeBytes, mbPerSecond: +(a.sizeBytes / 1e6 / seconds).toFixed(1) },
+      "uploaded to S3",
+    );
+    uploaded.push(a.name);
+  }
+  return uploaded;
+}

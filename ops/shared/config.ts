@@ -1,0 +1,73 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+/** The environment does not describe a usable configuration; the message names each variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** NAME_FILE (a Docker/Compose secret) wins over NAME for every listed secret. */
+export function resolveFileVariants(env: Env, secrets: readonly string[]): Env {
+  const out: Env = { ...env };
+  for (const name of secrets) {
+    const file = env[`${name}_FILE`];
+    if (!file) continue;
+    try {
+      out[name] = readFileSync(file, "utf8").trim();
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? err})`);
+    }
+  }
+  return out;
+}
+
+export function parseEnv<S extends z.ZodType>(schema: S, env: Env, secrets: readonly string[]): z.infer<S> {
+  // Empty strings mean "unset" (compose files pass `VAR: ${VAR:-}`), so defaults apply.
+  const cleaned = Object.fromEntries(Object.entries(resolveFileVariants(env, secrets)).filter(([, v]) => v !== ""));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+}
+
+export const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+export const bool = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+    .default(def ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+
+export const postgresUrl = z
+  .string({ error: "is required" })
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// URL");
+
+export const httpUrl = z.string().refine((v) => /^https?:\/\//.test(v), "must be an http(s):// URL");
+
+export const absolutePath = z.string().refine((v) => v.startsWith("/"), "must be an absolute path");
+
+/** A copy safe to log: URL passwords masked, listed secrets replaced, and nothing else changed. */
+export function redactConfig(cfg: object, secrets: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(cfg)) {
+    if (secrets.includes(key)) out[key] = value === undefined ? undefined : "[redacted]";
+    else if (typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) out[key] = redactUrl(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = "redacted";
+    // healthchecks-style ping URLs carry their secret in the path
+    if (url.protocol.startsWith("http") && url.pathname.length > 1) url.pathname = "/[redacted]";
+    url.search = "";
+    return url.toString();
+  } catch {
+    return "[unparseable url]";
+  }
+}

@@ -1,0 +1,183 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { rename, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable, Transform, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import type { Logger } from "./logger.ts";
+import type { DumpFormat, Manifest } from "./manifest.ts";
+import { artefactName, MANIFEST_SUFFIX, PARTIAL_SUFFIX, TOOL_NAME, TOOL_VERSION } from "./manifest.ts";
+import { describeExit, exited, tailCollector } from "./process.ts";
+import { assertClientCanDump, databaseName, serverVersion, toolEnv, toolVersion } from "./postgres.ts";
+import { fsyncDir, fsyncFile, sha256File, writeFileAtomic } from "./files.ts";
+import { hashingTap, progressLogger, tailSink, teeTo } from "./streams.ts";
+import { hasPlainTrailer, inspectPlainFile, listArchive, VerificationError } from "./verify.ts";
+
+export interface DumpRequest {
+  databaseUrl: string;
+  dir: string;
+  format: DumpFormat;
+  /** custom: pg_dump's -Z value (0-9, or method[:level] on newer clients); plain: gzip level 0-9 */
+  compression: string;
+  pgDumpBin: string;
+  pgRestoreBin: string;
+  kind: Manifest["kind"];
+  runId: string;
+  log: Logger;
+  /** The previous verified backup's size and the smallest fraction of it a new dump may have. */
+  previousSizeBytes?: number;
+  minSizeRatio?: number;
+  progressIntervalMs?: number;
+}
+
+export interface Artefact {
+  path: string;
+  manifestPath: string;
+  manifest: Manifest;
+}
+
+/**
+ * pg_dump → (gzip) → sha256 → `.partial` file, verified while streaming and again from disk, then the manifest and
+ * an atomic rename. Any failure removes what was written: a file with a final name is always a verified backup.
+ */
+export async function dumpToArtefact(req: DumpRequest): Promise<Artefact> {
+  const startedAt = new Date();
+  const [server, client] = await Promise.all([serverVersion(req.databaseUrl), toolVersion(req.pgDumpBin)]);
+  assertClientCanDump(server, client, req.pgDumpBin);
+
+  const name = artefactName(databaseName(req.databaseUrl), startedAt, req.format);
+  const path = join(req.dir, name);
+  const partial = path + PARTIAL_SUFFIX;
+  const manifestPath = path + MANIFEST_SUFFIX;
+  const log = req.log.child({ file: name });
+  try {
+    const streamed = await streamDump(req, partial, log);
+    const verification = [...streamed.checks];
+    if (req.format === "custom") {
+      const onDisk = await sha256File(partial);
+      if (onDisk.sha256 !== streamed.sha256 || onDisk.size !== streamed.size)
+        throw new VerificationError("the file on disk differs from the bytes pg_dump produced");
+      verification.push("sha256 re-read from disk");
+      const entries = await listArchive(req.pgRestoreBin, partial);
+      verification.push(`pg_restore --list: ${entries.length} entries`);
+    } else {
+      const onDisk = await inspectPlainFile(partial, true);
+      if (onDisk.sha256 !== streamed.sha256 || onDisk.size !== streamed.size)
+        throw new VerificationError("the file on disk differs from the bytes pg_dump produced");
+      if (!onDisk.trailer) throw new VerificationError("the decompressed file lacks pg_dump's completion trailer");
+      verification.push("sha256 re-read from disk", `full gzip decompress: ${onDisk.textBytes} bytes`);
+    }
+    checkSize(streamed.size, req);
+    if (req.previousSizeBytes) verification.push(`size sanity against previous ${req.previousSizeBytes} bytes`);
+
+    const manifest: Manifest = {
+      tool: TOOL_NAME,
+      toolVersion: TOOL_VERSION,
+      kind: req.kind,
+      runId: req.runId,
+      database: databaseName(req.databaseUrl),
+      format: req.format,
+      compression: req.compression,
+      file: name,
+      sizeBytes: streamed.size,
+      sha256: streamed.sha256,
+      serverVersion: server,
+      clientVersion: client,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      verified: true,
+      verification,
+    };
+    // Manifest first: a manifest without its file is ignored and swept, a file without manifest is never counted.
+    await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
+    await rename(partial, path);
+    await fsyncDir(req.dir);
+    return { path, manifestPath, manifest };
+  } catch (err) {
+    await unlink(partial).catch(() => {});
+    await unlink(manifestPath).catch(() => {});
+    throw err;
+  }
+}
+
+function checkSize(size: number, req: DumpRequest): void {
+  const ratio = req.minSizeRatio ?? 0;
+  if (req.previousSizeBytes && ratio > 0 && size < req.previousSizeBytes * ratio)
+    throw new VerificationError(
+      `the dump is ${size} bytes, less than ${Math.round(ratio * 100)}% of the previous backup ` +
+        `(${req.previousSizeBytes} bytes): refusing to count it as a backup`,
+    );
+}
+
+function dumpArgs(req: DumpRequest): string[] {
+  // The database comes from PGDATABASE (toolEnv); credentials never appear on the command line.
+  return req.format === "custom" ? ["--format=custom", `--compress=${req.compression}`] : ["--format=plain"];
+}
+
+/** pg_restore reading a whole custom archive from stdin into /dev/null: a full decode of every data block. */
+function startArchiveReader(pgRestoreBin: string) {
+  const child = spawn(pgRestoreBin, ["--file=/dev/null"], { stdio: ["pipe", "ignore", "pipe"] });
+  const stderr = tailCollector();
+  child.stderr.on("data", (c: Buffer) => stderr.push(c));
+  return { child, exit: exited(child), stderr: () => stderr.text };
+}
+
+function killIfRunning(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+async function streamDump(req: DumpRequest, partial: string, log: Logger) {
+  const dump = spawn(req.pgDumpBin, dumpArgs(req), {
+    env: toolEnv(req.databaseUrl),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const dumpErr = tailCollector();
+  dump.stderr.on("data", (c: Buffer) => dumpErr.push(c));
+  const dumpExit = exited(dump);
+  // custom: pg_restore decodes the whole archive as it streams, so a truncated or corrupt archive fails here at
+  // no extra wall time; plain: the completion trailer is looked for in the text before compression.
+  const reader = req.format === "custom" ? startArchiveReader(req.pgRestoreBin) : null;
+  const trailer = req.format === "plain" ? tailSink() : null;
+  const tap = hashingTap();
+  const progress = progressLogger(log, req.progressIntervalMs ?? 10_000, tap.bytes);
+  try {
+    const stages: (Readable | Writable | Transform)[] = [dump.stdout];
+    if (trailer) stages.push(teeTo(trailer.stream), createGzip({ level: Number(req.compression) }));
+    stages.push(tap.stream);
+    if (reader) stages.push(teeTo(reader.child.stdin, { sideMayClose: true }));
+    stages.push(createWriteStream(partial, { flags: "wx", mode: 0o640, highWaterMark: 1 << 20 }));
+    await pipeline(stages);
+    const dumped = await dumpExit;
+    if (dumped.code !== 0) throw new Error(describeExit("pg_dump", dumped, dumpErr.text));
+    const checks = ["pg_dump exited 0"];
+    if (reader) {
+      await failIfExitedNonZero(reader);
+      checks.push("whole archive decoded by pg_restore while streaming");
+    }
+    if (trailer) {
+      if (!hasPlainTrailer(trailer.tail()))
+        throw new VerificationError("pg_dump's output lacks its completion trailer");
+      checks.push("completion trailer");
+    }
+    await fsyncFile(partial);
+    log.info({ bytes: tap.bytes(), mbPerSecond: progress.rate() }, "dump written and synced");
+    return { ...tap.digest(), checks };
+  } catch (err) {
+    if (dump.exitCode !== null || dump.signalCode !== null) {
+      const dumped = await dumpExit;
+      if (dumped.code !== 0) throw new Error(describeExit("pg_dump", dumped, dumpErr.text), { cause: err });
+    }
+    throw err;
+  } finally {
+    progress.stop();
+    killIfRunning(dump);
+    if (reader) killIfRunning(reader.child);
+  }
+}
+
+async function failIfExitedNonZero(reader: ReturnType<typeof startArchiveReader>): Promise<void> {
+  const r = await reader.exit;
+  if (r.code !== 0) throw new VerificationError(describeExit("pg_restore (stream check)", r, reader.stderr()));
+}

@@ -1,0 +1,101 @@
+import pg from "pg";
+import { runTool } from "./process.ts";
+
+/** The client tools are older than the server, or their version cannot be read: a dump would be unsafe. */
+export class VersionError extends Error {
+  override name = "VersionError";
+}
+
+export interface PgVersion {
+  /** server_version_num style: 150018, 90624 */
+  num: number;
+  text: string;
+}
+
+/** A major version key that orders 9.6 < 10 < 15 < 18 (majors before 10 have two parts). */
+export function majorOf(num: number): number {
+  return num >= 100_000 ? Math.floor(num / 10_000) : Math.floor(num / 100) / 100;
+}
+
+export function majorText(num: number): string {
+  return num >= 100_000
+    ? String(Math.floor(num / 10_000))
+    : `${Math.floor(num / 10_000)}.${Math.floor(num / 100) % 100}`;
+}
+
+/** Parses `pg_dump (PostgreSQL) 15.18 (Debian ...)` or `... 9.6.24` into a server_version_num-style number. */
+export function parseToolVersion(output: string): PgVersion {
+  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(output);
+  if (!m)
+    throw new VersionError(`cannot read a PostgreSQL version from ${JSON.stringify(output.trim().slice(0, 200))}`);
+  const [a, b, c] = [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)];
+  const num = a >= 10 ? a * 10_000 + b : a * 10_000 + b * 100 + c;
+  return { num, text: m[0].replace(/^\(PostgreSQL\)\s+/, "") };
+}
+
+export async function toolVersion(bin: string): Promise<PgVersion> {
+  const r = await runTool(bin, ["--version"]).catch((err: Error) => {
+    throw new VersionError(`cannot run ${bin} --version: ${err.message}`);
+  });
+  if (r.code !== 0) throw new VersionError(`${bin} --version exited with ${r.code ?? r.signal}: ${r.stderr.trim()}`);
+  return parseToolVersion(r.stdout);
+}
+
+export async function serverVersion(databaseUrl: string): Promise<PgVersion> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ num: string; text: string }>(
+      "SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text",
+    );
+    return { num: Number(rows[0]!.num), text: rows[0]!.text };
+  } finally {
+    await client.end();
+  }
+}
+
+/** pg_dump can read servers of its own major and older only; refuse clearly before writing anything. */
+export function assertClientCanDump(server: PgVersion, client: PgVersion, bin: string): void {
+  if (majorOf(client.num) < majorOf(server.num))
+    throw new VersionError(
+      `${bin} is PostgreSQL ${majorText(client.num)} (${client.text}) but the server is ${majorText(server.num)} ` +
+        `(${server.text}): install a client of major ${majorText(server.num)} or newer`,
+    );
+}
+
+/**
+ * libpq environment for a child tool: the password travels in PGPASSWORD, never on a command line that
+ * `ps` would show.
+ */
+export function libpqEnv(databaseUrl: string): Record<string, string> {
+  const url = new URL(databaseUrl);
+  const env: Record<string, string> = {};
+  const host = url.searchParams.get("host") ?? decodeURIComponent(url.hostname.replace(/^\[|\]$/g, ""));
+  if (host) env.PGHOST = host;
+  if (url.port) env.PGPORT = url.port;
+  if (url.username) env.PGUSER = decodeURIComponent(url.username);
+  if (url.password) env.PGPASSWORD = decodeURIComponent(url.password);
+  const db = decodeURIComponent(url.pathname.replace(/^\//, ""));
+  if (db) env.PGDATABASE = db;
+  const sslmode = url.searchParams.get("sslmode");
+  if (sslmode) env.PGSSLMODE = sslmode;
+  return env;
+}
+
+export function databaseName(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  return decodeURIComponent(url.pathname.replace(/^\//, "")) || decodeURIComponent(url.username) || "postgres";
+}
+
+/** The same server, another database. */
+export function withDatabase(databaseUrl: string, database: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}
+
+/** Child environment: the service's own PG* variables never leak into a tool aimed elsewhere. */
+export function toolEnv(databaseUrl: string): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PG")));
+  return { ...base, ...libpqEnv(databaseUrl) };
+}

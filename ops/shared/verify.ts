@@ -1,0 +1,47 @@
+import { createReadStream } from "node:fs";
+import type { Transform, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { describeExit, runTool } from "./process.ts";
+import { hashingTap, tailSink } from "./streams.ts";
+
+/** The last line pg_dump writes into a plain-format dump that ran to completion. */
+export const PLAIN_TRAILER = "-- PostgreSQL database dump complete";
+
+/** A file that cannot be what it claims to be; nothing has been changed because of it. */
+export class VerificationError extends Error {
+  override name = "VerificationError";
+}
+
+/** Reads the archive's table of contents (its entries); a custom-format file pg_restore cannot list is not a backup. */
+export async function listArchive(pgRestoreBin: string, path: string): Promise<string[]> {
+  const r = await runTool(pgRestoreBin, ["--list", path], { maxStdout: 64 << 20 });
+  if (r.code !== 0) throw new VerificationError(describeExit("pg_restore --list", r, r.stderr));
+  // An empty database has no entries, but every readable archive has the header block.
+  if (!/^; Archive created at /m.test(r.stdout))
+    throw new VerificationError("pg_restore --list printed no archive header");
+  return r.stdout.split("\n").filter((l) => l.trim() && !l.startsWith(";"));
+}
+
+/** The trailer, followed only by comment lines or psql's `\unrestrict` (pg_dump 13.22/14.19/15.14/16.10/17.6+). */
+export function hasPlainTrailer(tail: string): boolean {
+  const lines = tail.split("\n").map((l) => l.trim());
+  const at = lines.lastIndexOf(PLAIN_TRAILER);
+  return at >= 0 && lines.slice(at + 1).every((l) => l === "" || l.startsWith("--") || l.startsWith("\\unrestrict "));
+}
+
+/**
+ * One pass over a plain SQL file (gzipped or not): sha256 and size of the bytes on disk, a full decompress, and the
+ * completion trailer at the end of the text.
+ */
+export async function inspectPlainFile(path: string, gzipped: boolean) {
+  const tap = hashingTap();
+  const sink = tailSink();
+  const stages = gzipped ? [tap.stream, createGunzip(), sink.stream] : [tap.stream, sink.stream];
+  try {
+    await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), ...(stages as [Transform, Writable]));
+  } catch (err) {
+    throw new VerificationError(`cannot decompress ${path}: ${(err as Error).message}`);
+  }
+  return { ...tap.digest(), textBytes: sink.total(), trailer: hasPlainTrailer(sink.tail()) };
+}
