@@ -7,13 +7,7 @@ import { JOB } from "../core/queue.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
 import { AppError } from "../runtime/errors.ts";
 import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
-import {
-  instanceLocation,
-  instanceView,
-  instanceViewSchema,
-  prefersAsync,
-  teamChallengeBody,
-} from "./shared/instance-view.ts";
+import { accepted, instanceView, instanceViewSchema, teamChallengeBody, waitBudgetMs } from "./shared/instance-view.ts";
 
 const SETTLED = new Set(["running", "failed", "removed"]);
 
@@ -64,7 +58,7 @@ export default defineEndpoint({
     if (created || row.state === "requested")
       await enqueueOrUnavailable(deps, JOB.start, { instanceId: row.id, requestId: row.request_id });
 
-    const waitMs = prefersAsync(hono.req.header("prefer")) ? 0 : deps.config.ASSIGN_WAIT_SECONDS * 1000;
+    const waitMs = waitBudgetMs(hono.req.header("prefer"), deps.config.ASSIGN_WAIT_SECONDS);
     const latest = (await deps.waiter.waitFor(row.id, (r) => SETTLED.has(r.state), waitMs)) ?? row;
     if (latest.state === "running")
       return {
@@ -82,14 +76,6 @@ export default defineEndpoint({
       throw new AppError("conflict", "the instance was removed while starting; assign again", {
         details: { instance_id: latest.id },
       });
-    return {
-      status: 202,
-      headers: { Location: instanceLocation(latest.id), "Retry-After": "2" },
-      body: {
-        message: "Container is starting.",
-        status_url: instanceLocation(latest.id),
-        ...instanceView(latest, deps.config.RENEW_WINDOW_SECONDS),
-      },
-    };
+    return accepted(latest, "Container is starting.", deps.config.RENEW_WINDOW_SECONDS);
   },
 });

@@ -4,13 +4,7 @@ import { JOB } from "../core/queue.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
 import { AppError } from "../runtime/errors.ts";
 import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
-import {
-  instanceLocation,
-  instanceView,
-  instanceViewSchema,
-  prefersAsync,
-  teamChallengeBody,
-} from "./shared/instance-view.ts";
+import { accepted, instanceView, instanceViewSchema, teamChallengeBody, waitBudgetMs } from "./shared/instance-view.ts";
 
 export default defineEndpoint({
   method: "POST",
@@ -41,7 +35,7 @@ export default defineEndpoint({
     }
     await enqueueOrUnavailable(deps, JOB.stop, { instanceId: row.id, requestId });
 
-    const waitForMs = prefersAsync(hono.req.header("prefer")) ? 0 : deps.config.ASSIGN_WAIT_SECONDS * 1000;
+    const waitForMs = waitBudgetMs(hono.req.header("prefer"), deps.config.ASSIGN_WAIT_SECONDS);
     const gone = (state: string) => state === "removed" || state === "failed";
     const latest = (await deps.waiter.waitFor(row.id, (r) => gone(r.state), waitForMs)) ?? row;
     if (gone(latest.state))
@@ -49,14 +43,6 @@ export default defineEndpoint({
         status: 200,
         body: { message: "Container removed successfully.", ...instanceView(latest, deps.config.RENEW_WINDOW_SECONDS) },
       };
-    return {
-      status: 202,
-      headers: { Location: instanceLocation(latest.id), "Retry-After": "2" },
-      body: {
-        message: "Container is being removed.",
-        status_url: instanceLocation(latest.id),
-        ...instanceView(latest, deps.config.RENEW_WINDOW_SECONDS),
-      },
-    };
+    return accepted(latest, "Container is being removed.", deps.config.RENEW_WINDOW_SECONDS);
   },
 });

@@ -51,5 +51,18 @@ export function instanceView(row: InstanceRow, renewWindowSeconds: number): Inst
 
 export const instanceLocation = (id: string) => `/instances/${id}`;
 
+/** 202 for work still under way: where to follow it, and the instance as it is now. */
+export function accepted(row: InstanceRow, message: string, renewWindowSeconds: number) {
+  return {
+    status: 202 as const,
+    headers: { Location: instanceLocation(row.id), "Retry-After": "2" },
+    body: { message, status_url: instanceLocation(row.id), ...instanceView(row, renewWindowSeconds) },
+  };
+}
+
+/** How long assign and remove wait for the outcome: not at all with `Prefer: respond-async`. */
+export const waitBudgetMs = (prefer: string | undefined, assignWaitSeconds: number) =>
+  prefersAsync(prefer) ? 0 : assignWaitSeconds * 1000;
+
 /** `Prefer: respond-async` (RFC 7240) asks for 202 at once instead of waiting. */
-export const prefersAsync = (header: string | undefined) => /(^|[,;\s])respond-async([,;\s]|$)/i.test(header ?? "");
+const prefersAsync = (header: string | undefined) => /(^|[,;\s])respond-async([,;\s]|$)/i.test(header ?? "");
