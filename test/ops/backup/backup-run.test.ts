@@ -227,7 +227,9 @@ exit 0`,
     const service = await startBackupService({ config: cfg, log, metrics, notifier });
     try {
       const health = () =>
-        fetch(`http://127.0.0.1:${service.port}/healthz`).then(async (r) => [r.status, await r.json()]);
+        fetch(`http://127.0.0.1:${service.port}/healthz`).then(
+          async (r) => [r.status, await r.json()] as [number, any],
+        );
       expect((await health())[0]).toBe(200); // within the first period, no backup yet is fine
       expect((await service.trigger("manual"))!.status).toBe("ok");
       expect((await health())[0]).toBe(200);

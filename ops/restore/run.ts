@@ -1,0 +1,301 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { basename, join } from "node:path";
+import type Docker from "dockerode";
+import { dumpToArtefact } from "../shared/dump.ts";
+import { writeFileAtomic } from "../shared/files.ts";
+import { acquireLockWaiting } from "../shared/lock.ts";
+import type { Logger } from "../shared/logger.ts";
+import { MANIFEST_SUFFIX } from "../shared/manifest.ts";
+import type { RestoreConfig } from "./config.ts";
+import { runningTargets, startContainers, stopContainers } from "./containers.ts";
+import {
+  analyze,
+  createDatabaseLike,
+  databaseExists,
+  dropDatabase,
+  dropExpiredOld,
+  loadDump,
+  renameDatabase,
+  sideName,
+  swapDatabases,
+} from "./database.ts";
+import { maintenanceOff, maintenanceOn } from "./maintenance.ts";
+import { swapSqlite } from "./sqlite.ts";
+import type { Journal } from "./state.ts";
+import { readState, writeState } from "./state.ts";
+import type { Validated } from "./validate.ts";
+import { validateFile } from "./validate.ts";
+
+export interface RestoreDeps {
+  config: RestoreConfig;
+  docker: Docker;
+  log: Logger;
+  /** Called after each step; tests and metrics observe the run through it. */
+  onStep?: (step: string) => void | Promise<void>;
+}
+
+export interface RestoreResult {
+  runId: string;
+  file: string;
+  sha256: string;
+  size: number;
+  kind?: string;
+  gzipped?: boolean;
+  status: "ok" | "failed" | "dry-run";
+  steps: { name: string; ms: number; ok: boolean; detail?: string }[];
+  stopped: string[];
+  error?: string;
+  startedAt: string;
+  finishedAt: string;
+  /** First container stopped → last container running again. */
+  downtimeMs?: number;
+}
+
+export const RESULT_SUFFIX = ".result.json";
+
+/**
+ * One file, start to end: validate (nothing stopped yet), pre-restore backup, stop, restore beside the live
+ * database, swap; and always — success or failure — restart what was stopped and clear the maintenance flag.
+ * The file ends in processed/ or failed/ with its result. Never throws for a bad file.
+ */
+export async function restoreFile(deps: RestoreDeps, path: string, identity: { sha256: string; size: number }) {
+  const c = deps.config;
+  const runId = randomUUID();
+  const log = deps.log.child({ runId, file: basename(path) });
+  const result: RestoreResult = {
+    runId,
+    file: basename(path),
+    ...identity,
+    status: "failed",
+    steps: [],
+    stopped: [],
+    startedAt: new Date().toISOString(),
+    finishedAt: "",
+  };
+  const step = async <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string): Promise<T> => {
+    const t = Date.now();
+    try {
+      const v = await fn();
+      result.steps.push({ name, ms: Date.now() - t, ok: true, detail: detail?.(v) });
+      log.info({ step: name, ms: Date.now() - t }, "step done");
+      await deps.onStep?.(name);
+      return v;
+    } catch (err) {
+      result.steps.push({ name, ms: Date.now() - t, ok: false, detail: (err as Error).message });
+      throw err;
+    }
+  };
+  const workDir = join(c.RESTORE_WATCH_DIR, "work");
+  await mkdir(workDir, { recursive: true });
+  const workPath = join(workDir, `${runId}.staged`);
+  const lock = await acquireLockWaiting(c.RESTORE_LOCK_FILE, `restore ${runId}`, c.RESTORE_LOCK_WAIT_SECONDS * 1000);
+  let journal: Journal | null = null;
+  let downtimeStart = 0;
+  try {
+    const v = await step(
+      "validate",
+      () =>
+        validateFile({
+          path,
+          ...identity,
+          workPath,
+          databaseUrl: c.RESTORE_DATABASE_URL,
+          pgRestoreBin: c.PG_RESTORE_BIN,
+          sqliteEnabled: c.RESTORE_SQLITE_PATH !== undefined,
+        }),
+      (v) => v.checks.join("; "),
+    );
+    result.kind = v.kind;
+    result.gzipped = v.gzipped;
+    const targets = await runningTargets(deps.docker, {
+      names: c.RESTORE_STOP_CONTAINERS,
+      label: c.RESTORE_STOP_LABEL,
+      composeProject: c.RESTORE_COMPOSE_PROJECT,
+    });
+    if (c.RESTORE_DRY_RUN) {
+      result.status = "dry-run";
+      result.steps.push({ name: "plan", ms: 0, ok: true, detail: `would stop ${targets.join(", ") || "nothing"}` });
+      return result;
+    }
+    if (v.kind !== "sqlite")
+      await dropExpiredOld(c.RESTORE_DATABASE_URL, c.targetDatabase, c.RESTORE_KEEP_OLD_HOURS, log);
+    const liveExists = v.kind !== "sqlite" && (await databaseExists(c.RESTORE_DATABASE_URL, c.targetDatabase));
+    if (liveExists && c.RESTORE_PRE_BACKUP)
+      await step(
+        "pre-restore backup",
+        async () => {
+          await mkdir(c.RESTORE_PRE_BACKUP_DIR, { recursive: true });
+          const a = await dumpToArtefact({
+            databaseUrl: c.RESTORE_DATABASE_URL,
+            dir: c.RESTORE_PRE_BACKUP_DIR,
+            format: "custom",
+            compression: "6",
+            pgDumpBin: c.PG_DUMP_BIN,
+            pgRestoreBin: c.PG_RESTORE_BIN,
+            kind: "pre-restore",
+            runId,
+            log,
+          });
+          return a.path;
+        },
+        (p) => p,
+      );
+
+    // Recorded before anything is stopped, so a crash from here on is recovered at the next start.
+    journal = {
+      runId,
+      file: path,
+      ...identity,
+      startedAt: result.startedAt,
+      phase: "stopping",
+      stopped: targets,
+      maintenance: true,
+    };
+    await saveJournal(c, journal);
+    await maintenanceOn(c.RESTORE_MAINTENANCE_FLAG_FILE, `restore ${runId} of ${basename(path)}`);
+    downtimeStart = Date.now();
+    await step(
+      "stop containers",
+      () => stopContainers(deps.docker, targets, c.RESTORE_STOP_TIMEOUT_SECONDS, log),
+      () => targets.join(", "),
+    );
+    result.stopped = targets;
+
+    if (v.kind === "sqlite") await restoreSqlite(c, v, journal, runId, step);
+    else if (c.RESTORE_MODE === "in-place") await restoreInPlace(deps, v, step);
+    else await restoreBySwap(deps, v, journal, step);
+    result.status = "ok";
+  } catch (err) {
+    result.error = (err as Error).message;
+    log.error({ err: result.error }, "restore failed");
+    if (journal?.newDatabase && journal.phase === "restoring")
+      await dropDatabase(c.RESTORE_DATABASE_URL, journal.newDatabase).catch(() => {});
+  } finally {
+    if (journal) {
+      journal.phase = "restarting";
+      await saveJournal(c, journal);
+      const names = [...journal.stopped, ...c.RESTORE_START_CONTAINERS.filter((n) => !journal!.stopped.includes(n))];
+      const failures = await startContainers(deps.docker, names, c.RESTORE_START_TIMEOUT_SECONDS * 1000, log);
+      result.steps.push({
+        name: "restart containers",
+        ms: Date.now() - downtimeStart,
+        ok: failures.length === 0,
+        detail: failures.join("; ") || names.join(", "),
+      });
+      if (failures.length) {
+        result.status = "failed";
+        result.error = [result.error, `containers not back: ${failures.join("; ")}`].filter(Boolean).join("; ");
+      }
+      result.downtimeMs = Date.now() - downtimeStart;
+      await maintenanceOff(c.RESTORE_MAINTENANCE_FLAG_FILE);
+    }
+    await rm(workPath, { force: true });
+    result.finishedAt = new Date().toISOString();
+    await settle(c, path, result);
+    await lock.release();
+  }
+  return result;
+}
+
+type Step = <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string) => Promise<T>;
+
+async function restoreBySwap(deps: RestoreDeps, v: Validated, journal: Journal, step: Step) {
+  const c = deps.config;
+  const now = new Date();
+  const fresh = sideName(c.targetDatabase, "restore", now);
+  const old = sideName(c.targetDatabase, "old", now);
+  journal.phase = "restoring";
+  journal.newDatabase = fresh;
+  await saveJournal(c, journal);
+  await step(
+    "create database",
+    () => createDatabaseLike(c.RESTORE_DATABASE_URL, c.targetDatabase, fresh),
+    () => fresh,
+  );
+  await step("restore", () =>
+    loadDump({
+      url: c.RESTORE_DATABASE_URL,
+      database: fresh,
+      kind: v.kind as "custom" | "plain",
+      path: v.staged,
+      singleTransaction: false,
+      clean: false,
+      pgRestoreBin: c.PG_RESTORE_BIN,
+      psqlBin: c.PSQL_BIN,
+      log: deps.log,
+    }),
+  );
+  await step("analyze", () => analyze(c.RESTORE_DATABASE_URL, fresh));
+  journal.phase = "swapping";
+  journal.oldDatabase = old;
+  await saveJournal(c, journal);
+  const live = await databaseExists(c.RESTORE_DATABASE_URL, c.targetDatabase);
+  await step(
+    "swap",
+    async () => {
+      if (live) await swapDatabases(c.RESTORE_DATABASE_URL, c.targetDatabase, fresh, old);
+      else await renameDatabase(c.RESTORE_DATABASE_URL, fresh, c.targetDatabase);
+    },
+    () => (live ? `${c.targetDatabase} kept as ${old}` : `${c.targetDatabase} created`),
+  );
+  journal.phase = "swapped";
+  await saveJournal(c, journal);
+}
+
+async function restoreInPlace(deps: RestoreDeps, v: Validated, step: Step) {
+  const c = deps.config;
+  await step("restore in place", () =>
+    loadDump({
+      url: c.RESTORE_DATABASE_URL,
+      database: c.targetDatabase,
+      kind: v.kind as "custom" | "plain",
+      path: v.staged,
+      singleTransaction: true,
+      clean: true,
+      pgRestoreBin: c.PG_RESTORE_BIN,
+      psqlBin: c.PSQL_BIN,
+      log: deps.log,
+    }),
+  );
+  await step("analyze", () => analyze(c.RESTORE_DATABASE_URL, c.targetDatabase));
+}
+
+async function restoreSqlite(c: RestoreConfig, v: Validated, journal: Journal, runId: string, step: Step) {
+  journal.phase = "swapping";
+  await saveJournal(c, journal);
+  const aside = await step(
+    "swap sqlite",
+    () => swapSqlite(v.staged, c.RESTORE_SQLITE_PATH!, runId.slice(0, 8)),
+    (a) => a ?? "no previous file",
+  );
+  journal.sqliteAside = aside ?? undefined;
+  journal.phase = "swapped";
+  await saveJournal(c, journal);
+}
+
+async function saveJournal(c: RestoreConfig, journal: Journal): Promise<void> {
+  const state = await readState(c.RESTORE_STATE_FILE);
+  await writeState(c.RESTORE_STATE_FILE, { ...state, current: journal });
+}
+
+/** Moves the file (and a manifest beside it) to processed/ or failed/, writes the result, closes the journal. */
+export async function settle(c: RestoreConfig, path: string, result: RestoreResult): Promise<void> {
+  const dir = join(c.RESTORE_WATCH_DIR, result.status === "failed" ? "failed" : "processed");
+  await mkdir(dir, { recursive: true });
+  const dest = join(dir, `${result.startedAt.replace(/[-:]/g, "")}-${basename(path)}`);
+  await rename(path, dest).catch(() => {});
+  await rename(path + MANIFEST_SUFFIX, dest + MANIFEST_SUFFIX).catch(() => {});
+  await rm(path + ".ready", { force: true });
+  await writeFileAtomic(dest + RESULT_SUFFIX, JSON.stringify(result, null, 2) + "\n");
+  const state = await readState(c.RESTORE_STATE_FILE);
+  state.processed.push({
+    file: basename(path),
+    sha256: result.sha256,
+    size: result.size,
+    status: result.status,
+    at: result.finishedAt,
+  });
+  state.current = null;
+  await writeState(c.RESTORE_STATE_FILE, state);
+}

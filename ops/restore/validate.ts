@@ -1,0 +1,106 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { MANIFEST_SUFFIX, parseManifest } from "../shared/manifest.ts";
+import type { PgVersion } from "../shared/postgres.ts";
+import { majorOf, majorText, serverVersion } from "../shared/postgres.ts";
+import { runTool } from "../shared/process.ts";
+import { inspectPlainFile, listArchive, VerificationError } from "../shared/verify.ts";
+import type { Detected } from "./detect.ts";
+import { detectKind } from "./detect.ts";
+import { sqliteIntegrity } from "./sqlite.ts";
+
+export interface Validated extends Detected {
+  /** The file to load: the dropped file itself, or its decompressed copy in the work directory. */
+  staged: string;
+  checks: string[];
+  dumpVersion?: string;
+}
+
+/** "; Dumped from database version: 15.18" (custom list) or "-- Dumped from database version 15.18" (plain). */
+export function dumpedFromVersion(text: string): string | undefined {
+  return /Dumped from database version:? (\d+(?:\.\d+)*)/.exec(text)?.[1];
+}
+
+function versionNum(text: string): number {
+  const [a = 0, b = 0, c = 0] = text.split(".").map(Number);
+  return a >= 10 ? a * 10_000 + b : a * 10_000 + b * 100 + c;
+}
+
+async function decompress(path: string, to: string): Promise<void> {
+  try {
+    await pipeline(createReadStream(path), createGunzip(), createWriteStream(to, { mode: 0o600 }));
+  } catch (err) {
+    throw new VerificationError(`decompress test failed: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Every check that can be made without stopping anything: manifest and checksum (ops/backup files), a full
+ * decompress, the archive's table of contents or the plain trailer, SQLite's integrity check, and the version gate.
+ */
+export async function validateFile(opts: {
+  path: string;
+  sha256: string;
+  size: number;
+  workPath: string;
+  databaseUrl: string;
+  pgRestoreBin: string;
+  sqliteEnabled: boolean;
+}): Promise<Validated> {
+  const checks: string[] = [];
+  const manifestText = await readFile(opts.path + MANIFEST_SUFFIX, "utf8").catch(() => null);
+  if (manifestText !== null) {
+    const manifest = parseManifest(manifestText);
+    if (!manifest) throw new VerificationError("the manifest beside the file is not an ops/backup manifest");
+    if (manifest.sha256 !== opts.sha256 || manifest.sizeBytes !== opts.size)
+      throw new VerificationError(
+        `checksum mismatch: manifest says ${manifest.sizeBytes} bytes sha256 ${manifest.sha256}, ` +
+          `the file has ${opts.size} bytes sha256 ${opts.sha256}`,
+      );
+    checks.push("manifest sha256 and size match");
+  }
+  const detected = await detectKind(opts.path);
+  let staged = opts.path;
+  if (detected.gzipped) {
+    await decompress(opts.path, opts.workPath);
+    staged = opts.workPath;
+    checks.push("full gzip decompress");
+  }
+  if (detected.kind === "sqlite") {
+    if (!opts.sqliteEnabled) throw new VerificationError("a SQLite database, but RESTORE_SQLITE_PATH is not set");
+    sqliteIntegrity(staged);
+    checks.push("SQLite integrity_check ok");
+    return { ...detected, staged, checks };
+  }
+  let header: string;
+  if (detected.kind === "custom") {
+    const entries = await listArchive(opts.pgRestoreBin, staged);
+    header = (await runTool(opts.pgRestoreBin, ["--list", staged], { maxStdout: 4096 })).stdout;
+    checks.push(`pg_restore --list: ${entries.length} entries`);
+  } else {
+    const plain = await inspectPlainFile(staged, false);
+    if (!plain.trailer) throw new VerificationError("plain SQL without pg_dump's completion trailer (truncated?)");
+    header = await readHead(staged);
+    checks.push("plain SQL completion trailer");
+  }
+  const dumpVersion = dumpedFromVersion(header);
+  const server: PgVersion = await serverVersion(opts.databaseUrl);
+  if (dumpVersion && majorOf(versionNum(dumpVersion)) > majorOf(server.num))
+    throw new VerificationError(
+      `the dump comes from PostgreSQL ${dumpVersion}, newer than the server's ${majorText(server.num)} (${server.text})`,
+    );
+  checks.push(`version gate: dump ${dumpVersion ?? "unknown"} into server ${server.text}`);
+  return { ...detected, staged, checks, dumpVersion };
+}
+
+async function readHead(path: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of createReadStream(path, { start: 0, end: 8191 })) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}
