@@ -1,0 +1,37 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { runTool } from "../../../ops/shared/process.ts";
+
+const root = join(import.meta.dirname, "..", "..", "..");
+
+async function composeConfig(files: string[], env: Record<string, string> = {}) {
+  const args = files.flatMap((f) => ["-f", join(root, f)]);
+  const r = await runTool("docker-compose", [...args, "config"], {
+    env: { ...process.env, COMPOSE_PROJECT_NAME: "opstest", ...env },
+  });
+  expect(r.stderr).not.toMatch(/ERROR/);
+  expect(r.code).toBe(0);
+  return parse(r.stdout) as { services: Record<string, any>; volumes: Record<string, unknown> };
+}
+
+describe("compose.backup.yml", () => {
+  it("passes docker-compose config and wires the backups volume, flags volume and Docker socket", async () => {
+    const cfg = await composeConfig(["compose.backup.yml"], { BACKUP_IMAGE: "registry.example/backup:1" });
+    expect(Object.keys(cfg.services).sort()).toEqual(["db-backup", "db-restore"]);
+    expect(cfg.services["db-backup"].image).toBe("registry.example/backup:1");
+    const restoreVolumes = JSON.stringify(cfg.services["db-restore"].volumes);
+    expect(restoreVolumes).toContain("/var/run/docker.sock");
+    expect(restoreVolumes).toContain("/run/gateway-flags");
+    expect(cfg.services["db-restore"].environment.RESTORE_COMPOSE_PROJECT).toBe("opstest");
+    expect(Object.keys(cfg.volumes)).toEqual(expect.arrayContaining(["backups", "gateway-flags"]));
+  });
+
+  it.runIf(existsSync(join(root, "compose.prod.yml")))("combines with compose.prod.yml", async () => {
+    const cfg = await composeConfig(["compose.prod.yml", "compose.backup.yml"]);
+    expect(Object.keys(cfg.services)).toEqual(
+      expect.arrayContaining(["db-backup", "db-restore", "db", "web", "worker"]),
+    );
+  });
+});
