@@ -2,7 +2,7 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeSelfSignedCertificate } from "./support/certificate.ts";
-import { nginxTest, openTempDir, render } from "./support/gateway.ts";
+import { busyboxPath, nginxTest, openTempDir, render } from "./support/gateway.ts";
 
 describe("gateway renderer", () => {
   let dir: string;
@@ -131,5 +131,29 @@ describe("gateway renderer", () => {
       const conf = await readFile(join(target, "nginx.conf"), "utf8");
       expect(conf.includes("ssl_certificate "), JSON.stringify(env)).toBe(env.CERTBOT_PRIMARY_DOMAIN === "gw.example");
     }
+  });
+
+  it("renders byte for byte the same with busybox (the nginx:alpine toolset) as with dash and mawk", async () => {
+    const bin = await busyboxPath(join(dir, "busybox-bin"));
+    const env = {
+      GATEWAY_UPSTREAM: "web:5000",
+      GATEWAY_RESOLVER: "127.0.0.11",
+      GATEWAY_TRUSTED_PROXIES: "10.0.0.0/8",
+      GATEWAY_ACCESS_LOG: "/dev/stdout,/var/log/gateway/access.log",
+      MAINTENANCE_CONTACT_LABEL: `<b>"Orga" & co's</b>`,
+      MAINTENANCE_CONTACT_LINK: "https://status.example/?a=1&b=2",
+      MAINTENANCE_CONTACT_EMAIL: "orga@ctf.example",
+    };
+    const [a, b] = [out(), out()];
+    const viaBusybox = await render({ ...env, PATH: bin }, a, join(bin, "sh"));
+    expect(viaBusybox.code, viaBusybox.stderr).toBe(0);
+    expect((await render(env, b)).code).toBe(0);
+    for (const file of ["nginx.conf", "app.conf", "www/maintenance.html"]) {
+      const [x, y] = [await readFile(join(a, file), "utf8"), await readFile(join(b, file), "utf8")];
+      expect(x.replaceAll(a, "OUT"), file).toBe(y.replaceAll(b, "OUT"));
+    }
+    const refused = await render({ GATEWAY_LISTEN: "8000;", PATH: bin }, out(), join(bin, "sh"));
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain("gateway: GATEWAY_LISTEN='8000;' must be a port or address:port");
   });
 });

@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { waitUntil } from "../../support/wait.ts";
 
 export const GATEWAY_DIR = resolve(import.meta.dirname, "../../../gateway");
-const NGINX = process.env.NGINX_BIN ?? "nginx";
+// Debian's nginx lives in /usr/sbin, which a non-root PATH may lack.
+const NGINX = process.env.NGINX_BIN ?? (existsSync("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx");
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -40,14 +42,25 @@ function baseEnv(): Record<string, string> {
   };
 }
 
+/**
+ * A PATH holding only busybox applets: the toolset of the nginx:alpine image the gateway runs in, so the renderer
+ * is checked against busybox's sh, awk and grep and not only Debian's dash and mawk.
+ */
+export async function busyboxPath(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  for (const applet of ["sh", "awk", "grep", "tr", "mkdir", "chmod", "mv", "rm", "cat", "dirname", "cksum", "sleep"])
+    await symlink("/bin/busybox", join(dir, applet));
+  return dir;
+}
+
 export interface RenderResult {
   code: number;
   stderr: string;
 }
 
 /** Runs gateway/render.sh with exactly `env` (plus the test defaults) into `outDir`. */
-export async function render(env: Record<string, string>, outDir: string): Promise<RenderResult> {
-  const child = spawn("sh", [join(GATEWAY_DIR, "render.sh"), outDir], {
+export async function render(env: Record<string, string>, outDir: string, shell = "sh"): Promise<RenderResult> {
+  const child = spawn(shell, [join(GATEWAY_DIR, "render.sh"), outDir], {
     env: { ...baseEnv(), ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
