@@ -9,6 +9,7 @@
 #   CERTBOT_ADDITIONAL_DOMAINS   comma-separated
 #   CERTBOT_STAGING (true)       Let's Encrypt's staging CA until you set false (its rate limits are generous)
 #   CERTBOT_RENEW_INTERVAL (12h) seconds, or a number with s, m, h or d
+#   CERTBOT_RETRY_SECONDS (900)  wait after a failed first request (DNS not pointing here yet, port 80 closed)
 set -eu
 
 log() { printf 'certbot-loop: %s\n' "$*" >&2; }
@@ -30,7 +31,9 @@ seconds() { # 12h -> 43200
 }
 INTERVAL=$(seconds "${CERTBOT_RENEW_INTERVAL:-12h}") || fail "CERTBOT_RENEW_INTERVAL='${CERTBOT_RENEW_INTERVAL:-}' must be seconds or a number with s, m, h or d"
 [ "$INTERVAL" -ge 60 ] || fail "CERTBOT_RENEW_INTERVAL must be at least 60 seconds"
-RETRY=${CERTBOT_RETRY_SECONDS:-300}
+# Failed validations count against Let's Encrypt's limit (5 per hostname per hour): stay under it.
+RETRY=${CERTBOT_RETRY_SECONDS:-900}
+case $RETRY in '' | *[!0-9]*) fail "CERTBOT_RETRY_SECONDS='$RETRY' must be a number of seconds" ;; esac
 
 DOMAIN_RE='^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$'
 PRIMARY=${CERTBOT_PRIMARY_DOMAIN:-}
