@@ -1,5 +1,6 @@
 #!/bin/sh
-# Writes the firewall bouncer's configuration from the environment, then runs it in the foreground.
+# Writes the firewall bouncer's configuration from the environment, then runs it in the foreground. Extra
+# arguments go to the bouncer: `-t` checks the configuration and exits.
 #
 #   CROWDSEC_BOUNCER_API_KEY (required)   the key the CrowdSec container registers (BOUNCER_KEY_firewall)
 #   CROWDSEC_LAPI_URL (http://127.0.0.1:8080/)   the local API, published on loopback by the crowdsec service
@@ -21,6 +22,7 @@ printf '%s\n' "$URL" | grep -Eq '^https?://[][A-Za-z0-9.:_-]+(/[A-Za-z0-9._/-]*)
 umask 077
 {
   echo "mode: iptables"
+  echo "pid_dir: /var/run/"
   echo "update_frequency: 10s"
   echo "log_mode: stdout"
   echo "log_level: info"
@@ -38,4 +40,4 @@ umask 077
   done
 } >"$CONF"
 
-exec crowdsec-firewall-bouncer -c "$CONF"
+exec crowdsec-firewall-bouncer -c "$CONF" "$@"

@@ -34,8 +34,8 @@ function debianMirror(): string {
  * The Debian minbase image the stand-ins start from (no registry here). Made the same way and under the same
  * name and cache file as docker/offline/build-stand-ins.sh does, so either may create it for the other.
  */
-async function ensureBaseImage(): Promise<void> {
-  if (await imageExists(BASE_IMAGE)) return;
+export async function ensureBaseImage(): Promise<string> {
+  if (await imageExists(BASE_IMAGE)) return BASE_IMAGE;
   const tarball = join(CACHE, "debian-bookworm-minbase.tar");
   if (!existsSync(tarball)) {
     await mkdir(CACHE, { recursive: true });
@@ -66,9 +66,10 @@ async function ensureBaseImage(): Promise<void> {
     tarball,
     BASE_IMAGE,
   ]);
+  return BASE_IMAGE;
 }
 
-function dockerBuild(args: string[]): Promise<void> {
+export function dockerBuild(args: string[]): Promise<void> {
   return new Promise((ok, fail) => {
     const child = spawn("docker", ["build", "-q", ...args], {
       env: { ...process.env, DOCKER_BUILDKIT: "0" },
