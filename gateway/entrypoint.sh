@@ -6,7 +6,7 @@
 #
 # With CERTBOT_ENABLED, a watcher re-renders and reloads nginx (SIGHUP) when the certificate appears or is
 # renewed: HTTP alone until certbot has a certificate, HTTPS after, with no restart and no Docker socket.
-set -eu
+set -euf # -f: lists from the environment are split, never globbed
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${GATEWAY_RENDER_DIR:-/tmp/gateway}

@@ -7,7 +7,7 @@
 # Every value that reaches nginx.conf is validated against a strict pattern first (no newline, no `;`, no
 # braces): configuration cannot be injected through the environment. Values on the HTML page are escaped by
 # the template engine. Exits 64 with a message naming the variable when a value is refused.
-set -eu
+set -euf # -f: lists from the environment are split, never globbed
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TEMPLATES=${GATEWAY_TEMPLATE_DIR:-$HERE/templates}

@@ -5,7 +5,7 @@
 #   CROWDSEC_BOUNCER_API_KEY (required)   the key the CrowdSec container registers (BOUNCER_KEY_firewall)
 #   CROWDSEC_LAPI_URL (http://127.0.0.1:8080/)   the local API, published on loopback by the crowdsec service
 #   CROWDSEC_BOUNCER_CHAINS (INPUT,DOCKER-USER)  DOCKER-USER: published ports are forwarded, never cross INPUT
-set -eu
+set -euf # -f: lists from the environment are split, never globbed
 
 fail() {
   printf 'crowdsec-bouncer: %s\n' "$*" >&2

@@ -7,7 +7,7 @@
 #
 # Bans go to the DOCKER-USER chain: traffic to a published port is forwarded to the container, so it never
 # crosses INPUT. iptables-allports: the port seen there is the container's (8000/8443), not the public one.
-set -eu
+set -euf # -f: lists from the environment are split, never globbed
 
 fail() {
   printf 'fail2ban-gateway: %s\n' "$*" >&2

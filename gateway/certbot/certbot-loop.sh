@@ -10,7 +10,7 @@
 #   CERTBOT_STAGING (true)       Let's Encrypt's staging CA until you set false (its rate limits are generous)
 #   CERTBOT_RENEW_INTERVAL (12h) seconds, or a number with s, m, h or d
 #   CERTBOT_RETRY_SECONDS (900)  wait after a failed first request (DNS not pointing here yet, port 80 closed)
-set -eu
+set -euf # -f: lists from the environment are split, never globbed
 
 log() { printf 'certbot-loop: %s\n' "$*" >&2; }
 fail() {
