@@ -29,7 +29,14 @@ describe("compose.backup.yml", () => {
   });
 
   it.runIf(existsSync(join(root, "compose.prod.yml")))("combines with compose.prod.yml", async () => {
-    const cfg = await composeConfig(["compose.prod.yml", "compose.backup.yml"]);
+    // compose.prod.yml refuses to resolve without its secrets (docker/.env.production.example): give it some.
+    const cfg = await composeConfig(["compose.prod.yml", "compose.backup.yml"], {
+      POSTGRES_PASSWORD: "ops-test-password",
+      REDIS_PASSWORD: "ops-test-redis",
+      API_TOKENS: "ops-test-token-0123456789",
+      PUBLIC_HOST: "ctf.example.org",
+      DOCKER_GID: "999",
+    });
     expect(Object.keys(cfg.services)).toEqual(
       expect.arrayContaining(["db-backup", "db-restore", "db", "web", "worker"]),
     );
