@@ -109,6 +109,10 @@ npm_tarball() { # name major
 
 started=$SECONDS
 command -v docker >/dev/null && docker info >/dev/null 2>&1 || die "the Docker engine does not answer"
+# One builder at a time (test files run in parallel): a second run waits, then finds the images and reuses them.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock -w 1800 9 || die "another build-stand-ins.sh holds $CACHE/.lock"
 need=()
 wanted "$NODE_IMAGE" && need+=(node)
 wanted "$POSTGRES_IMAGE" && need+=(postgres)
