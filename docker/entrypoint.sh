@@ -29,7 +29,7 @@ record_role() { echo "$1" >/tmp/ctf-instancer.role 2>/dev/null || true; }
 
 case "$role" in
   api)
-    shift || true
+    [ $# -gt 0 ] && shift
     prepare --postgres --create-database
     migrate
     prepare --redis
@@ -37,7 +37,7 @@ case "$role" in
     exec node $watch "$(app runtime/server)" "$@"
     ;;
   worker)
-    shift || true
+    [ $# -gt 0 ] && shift
     prepare --postgres --create-database
     migrate
     prepare --redis --docker
