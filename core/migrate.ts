@@ -20,6 +20,8 @@ export async function migrateUp(databaseUrl: string, logger: Logger): Promise<st
       migrationsTable: "pgmigrations",
       count: Infinity,
       noLock: true,
+      // Dotfiles (the default) and the source maps a build writes beside compiled migrations are not migrations.
+      ignorePattern: "\\..*|.*\\.map",
       log: (msg: string) => logger.debug({ migration: msg }, "migration"),
     });
     return applied.map((m) => m.name);

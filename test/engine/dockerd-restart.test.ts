@@ -50,7 +50,8 @@ describe("the Docker engine restarts under a running worker", () => {
     await stack?.stop();
   });
 
-  it("events resume after the restart and the database converges on what runs", async () => {
+  // Budget: engine stop and start (up to 2 min) plus the waits below.
+  it("events resume after the restart and the database converges on what runs", { timeout: 300_000 }, async () => {
     const plain = await stack.request("POST", "/assign", { body: { team_id: "plain", challenge_id: "web100" } });
     const phoenix = await stack.request("POST", "/assign", { body: { team_id: "phoenix", challenge_id: "phoenix" } });
     expect([plain.status, phoenix.status]).toEqual([200, 200]);
