@@ -51,6 +51,7 @@ try {
     `our downtime (stop → running again)   : ${fmtS(result.downtimeMs ?? NaN)}  ratio ${((result.downtimeMs ?? NaN) / raw.ms).toFixed(2)} (target <= 1.3)  status ${result.status}`,
   );
   console.log(`our whole run (validate, pre-restore backup, restore, swap, restart): ${fmtS(total)}`);
+  for (const s of result.steps) console.log(`  step ${s.name.padEnd(20)} ${fmtS(s.ms)}`);
 } finally {
   await standIns.remove();
   for (const name of ["bench_restore_raw", "bench_restore_live"])

@@ -36,8 +36,9 @@ export async function runningTargets(docker: Docker, sel: ContainerSelection): P
   return out;
 }
 
+/** Stops all at once: they all go down anyway, and each second here is downtime. Order matters only at start. */
 export async function stopContainers(docker: Docker, names: string[], timeoutS: number, log: Logger): Promise<void> {
-  for (const name of names) {
+  const stops = names.map(async (name) => {
     await docker
       .getContainer(name)
       .stop({ t: timeoutS })
@@ -45,7 +46,9 @@ export async function stopContainers(docker: Docker, names: string[], timeoutS: 
         if (err.statusCode !== 304) throw err; // 304: already stopped
       });
     log.info({ container: name }, "container stopped");
-  }
+  });
+  const failed = (await Promise.allSettled(stops)).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /**

@@ -176,10 +176,11 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
       journal.phase = "restarting";
       await saveJournal(c, journal);
       const names = [...journal.stopped, ...c.RESTORE_START_CONTAINERS.filter((n) => !journal!.stopped.includes(n))];
+      const restartStart = Date.now();
       const failures = await startContainers(deps.docker, names, c.RESTORE_START_TIMEOUT_SECONDS * 1000, log);
       result.steps.push({
         name: "restart containers",
-        ms: Date.now() - downtimeStart,
+        ms: Date.now() - restartStart,
         ok: failures.length === 0,
         detail: failures.join("; ") || names.join(", "),
       });
