@@ -12,11 +12,12 @@ import { createNotifier } from "./notify.ts";
 import { pruneLocal, pruneS3 } from "./prune.ts";
 import { EXIT_CODE, retentionPolicy, runBackup } from "./run.ts";
 import type { S3Store } from "./s3-store.ts";
-import { createS3Store } from "./s3-store.ts";
 import { startBackupService } from "./service.ts";
 
-function s3FromConfig(c: BackupConfig): S3Store | undefined {
+async function s3FromConfig(c: BackupConfig): Promise<S3Store | undefined> {
   if (!c.BACKUP_S3_BUCKET) return undefined;
+  // Loaded only when S3 is configured: the SDK alone costs tens of MB of resident memory.
+  const { createS3Store } = await import("./s3-store.ts");
   return createS3Store({
     bucket: c.BACKUP_S3_BUCKET,
     prefix: c.BACKUP_S3_PREFIX,
@@ -46,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger("db-backup", config.LOG_LEVEL);
   log.info({ command, config: backupConfigSummary(config) }, "configuration");
-  const s3 = s3FromConfig(config);
+  const s3 = await s3FromConfig(config);
   const notifier = createNotifier({ pingUrl: config.BACKUP_PING_URL, webhookUrl: config.BACKUP_WEBHOOK_URL, log });
   const deps = { config, log, s3, notifier };
 

@@ -1,11 +1,10 @@
 import { stat } from "node:fs/promises";
 import type { Logger } from "../shared/logger.ts";
-import { MANIFEST_SUFFIX } from "../shared/manifest.ts";
+import { MANIFEST_SUFFIX, parseArtefactName } from "../shared/manifest.ts";
 import { deleteLocal, listLocal } from "./local-store.ts";
 import type { Candidate, RetentionPlan, RetentionPolicy } from "./retention.ts";
 import { planRetention } from "./retention.ts";
 import type { S3Store } from "./s3-store.ts";
-import { s3Candidates } from "./s3-store.ts";
 
 export interface PruneOptions {
   dryRun: boolean;
@@ -31,6 +30,18 @@ async function prune(
 
 export async function pruneLocal(dir: string, policy: RetentionPolicy, opts: PruneOptions): Promise<RetentionPlan> {
   return prune("local", await listLocal(dir), policy, (names) => deleteLocal(dir, names), opts);
+}
+
+/** Artefacts in the bucket; one counts as verified once its manifest (always uploaded last) is there. */
+export function s3Candidates(keys: Map<string, number>, prefix: string): Candidate[] {
+  const out: Candidate[] = [];
+  for (const k of keys.keys()) {
+    if (!k.startsWith(prefix)) continue;
+    const name = k.slice(prefix.length);
+    const parsed = parseArtefactName(name);
+    if (parsed) out.push({ name, at: parsed.at, verified: keys.has(k + MANIFEST_SUFFIX) });
+  }
+  return out;
 }
 
 export async function pruneS3(s3: S3Store, policy: RetentionPolicy, opts: PruneOptions): Promise<RetentionPlan> {

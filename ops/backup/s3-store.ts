@@ -2,8 +2,7 @@ import { createReadStream } from "node:fs";
 import type { ObjectStorageClass, ServerSideEncryption } from "@aws-sdk/client-s3";
 import { DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { MANIFEST_SUFFIX, parseArtefactName } from "../shared/manifest.ts";
-import type { Candidate } from "./retention.ts";
+import { MANIFEST_SUFFIX } from "../shared/manifest.ts";
 
 export interface S3Settings {
   bucket: string;
@@ -97,16 +96,4 @@ export function createS3Store(settings: S3Settings): S3Store {
     },
     destroy: () => client.destroy(),
   };
-}
-
-/** Artefacts in the bucket; one counts as verified once its manifest (always uploaded last) is there. */
-export function s3Candidates(keys: Map<string, number>, prefix: string): Candidate[] {
-  const out: Candidate[] = [];
-  for (const k of keys.keys()) {
-    if (!k.startsWith(prefix)) continue;
-    const name = k.slice(prefix.length);
-    const parsed = parseArtefactName(name);
-    if (parsed) out.push({ name, at: parsed.at, verified: keys.has(k + MANIFEST_SUFFIX) });
-  }
-  return out;
 }
