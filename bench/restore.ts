@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { loadRestoreConfig } from "../ops/restore/config.ts";
 import { restoreFile } from "../ops/restore/run.ts";
 import { sha256File } from "../ops/shared/files.ts";
-import { createLogger } from "../ops/shared/logger.ts";
+import { createLogger } from "../core/logger.ts";
 import { runToolOk } from "../ops/shared/process.ts";
 import { docker, startStandIns } from "../test/ops/support/containers.ts";
 import { pgBin, query } from "../test/ops/support/postgres.ts";

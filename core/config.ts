@@ -1,37 +1,15 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-
-/** Raised when the environment does not describe a usable configuration; the message names each variable. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-type Env = Record<string, string | undefined>;
+import type { Env } from "./env.ts";
+import { configErrorFrom, int, resolveFileVariants } from "./env.ts";
 
 // Secrets may come from files (Docker/Compose secrets): NAME_FILE wins over NAME.
 const SECRET_VARS = ["DATABASE_URL", "REDIS_URL", "API_TOKENS", "FLAG_SECRET"] as const;
-
-function resolveFileVariants(env: Env): Env {
-  const out: Env = { ...env };
-  for (const name of SECRET_VARS) {
-    const file = env[`${name}_FILE`];
-    if (!file) continue;
-    try {
-      out[name] = readFileSync(file, "utf8").trim();
-    } catch (err) {
-      throw new ConfigError(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? err})`);
-    }
-  }
-  return out;
-}
 
 const urlWithScheme = (schemes: string[]) =>
   z
     .string({ error: "is required" })
     .min(1, "is required")
     .refine((v) => schemes.some((s) => v.startsWith(`${s}://`)), `must be a ${schemes.join(" or ")}:// URL`);
-
-const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 const hostAddress = z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" });
 
@@ -117,10 +95,9 @@ export type ApiConfig = z.infer<typeof apiSchema>;
 export type WorkerConfig = Omit<z.infer<typeof workerSchema>, "PORT_CHECK_HOST"> & { PORT_CHECK_HOST: string };
 
 function parse<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
-  const result = schema.safeParse(resolveFileVariants(env));
+  const result = schema.safeParse(resolveFileVariants(env, SECRET_VARS));
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
-  throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  throw configErrorFrom(result.error);
 }
 
 export function loadApiConfig(env: Env): ApiConfig {

@@ -1,4 +1,4 @@
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "./env.ts";
 import type { Logger } from "./logger.ts";
 
 /**

@@ -4,7 +4,7 @@
 //   prune [--dry-run]  apply retention to the directory (and S3); --dry-run prints the plan and deletes nothing
 // Configuration errors exit 78.
 import { ConfigError } from "../shared/config.ts";
-import { createLogger } from "../shared/logger.ts";
+import { createLogger } from "../../core/logger.ts";
 import type { BackupConfig } from "./config.ts";
 import { backupConfigSummary, loadBackupConfig } from "./config.ts";
 import { createBackupMetrics } from "./metrics.ts";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { dumpToArtefact } from "../shared/dump.ts";
 import { acquireLock, LockBusyError } from "../shared/lock.ts";
-import type { Logger } from "../shared/logger.ts";
+import type { Logger } from "../../core/logger.ts";
 import type { BackupConfig } from "./config.ts";
 import { newestVerified, sweepLocal } from "./local-store.ts";
 import type { BackupMetrics } from "./metrics.ts";

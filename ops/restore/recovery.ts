@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import type { Logger } from "../shared/logger.ts";
+import type { Logger } from "../../core/logger.ts";
 import type { RestoreConfig } from "./config.ts";
 import { startContainers } from "./containers.ts";
 import { databaseExists, dropDatabase, renameDatabase } from "./database.ts";

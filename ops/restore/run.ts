@@ -5,7 +5,7 @@ import type Docker from "dockerode";
 import { dumpToArtefact } from "../shared/dump.ts";
 import { writeFileAtomic } from "../shared/files.ts";
 import { acquireLockWaiting } from "../shared/lock.ts";
-import type { Logger } from "../shared/logger.ts";
+import type { Logger } from "../../core/logger.ts";
 import { MANIFEST_SUFFIX } from "../shared/manifest.ts";
 import type { RestoreConfig } from "./config.ts";
 import { runningTargets, startContainers, stopContainers } from "./containers.ts";

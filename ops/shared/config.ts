@@ -1,38 +1,17 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
+import type { Env } from "../../core/env.ts";
+import { configErrorFrom, resolveFileVariants } from "../../core/env.ts";
 
-/** The environment does not describe a usable configuration; the message names each variable. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-export type Env = Record<string, string | undefined>;
-
-/** NAME_FILE (a Docker/Compose secret) wins over NAME for every listed secret. */
-export function resolveFileVariants(env: Env, secrets: readonly string[]): Env {
-  const out: Env = { ...env };
-  for (const name of secrets) {
-    const file = env[`${name}_FILE`];
-    if (!file) continue;
-    try {
-      out[name] = readFileSync(file, "utf8").trim();
-    } catch (err) {
-      throw new ConfigError(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? err})`);
-    }
-  }
-  return out;
-}
+export { ConfigError, int } from "../../core/env.ts";
+export type { Env } from "../../core/env.ts";
 
 export function parseEnv<S extends z.ZodType>(schema: S, env: Env, secrets: readonly string[]): z.infer<S> {
   // Empty strings mean "unset" (compose files pass `VAR: ${VAR:-}`), so defaults apply.
   const cleaned = Object.fromEntries(Object.entries(resolveFileVariants(env, secrets)).filter(([, v]) => v !== ""));
   const result = schema.safeParse(cleaned);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
-  throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  throw configErrorFrom(result.error);
 }
-
-export const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 export const bool = (def: boolean) =>
   z

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadApiConfig, loadWorkerConfig, redactConfig } from "../../core/config.ts";
+import { loadApiConfig, loadWorkerConfig, redactConfig } from "../../core/config.ts";
+import { ConfigError } from "../../core/env.ts";
 
 const base = {
   DATABASE_URL: "postgres://app:hunter2@db:5432/app",

@@ -38,7 +38,13 @@ describe("compose.backup.yml", () => {
       DOCKER_GID: "999",
     });
     expect(Object.keys(cfg.services)).toEqual(
-      expect.arrayContaining(["db-backup", "db-restore", "db", "web", "worker"]),
+      expect.arrayContaining(["db-backup", "db-restore", "db", "gateway", "web", "worker"]),
     );
+    // The restore service's maintenance flag lands in the very volume the gateway reads it from.
+    expect(cfg.services["db-restore"].environment.RESTORE_MAINTENANCE_FLAG_FILE).toBe(
+      "/run/gateway-flags/maintenance.on",
+    );
+    expect(cfg.services["db-restore"].volumes).toContain("gateway-flags:/run/gateway-flags:rw");
+    expect(cfg.services.gateway.volumes).toContain("gateway-flags:/run/gateway-flags:ro");
   });
 });
