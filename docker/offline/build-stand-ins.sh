@@ -6,8 +6,12 @@
 #   postgres:18             Debian's PostgreSQL (15 on bookworm) behind an entrypoint that behaves like the
 #                           official one: POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB, PGDATA, initdb.d, runs as postgres
 #   redis:8                 Debian's redis-server behind the official-like entrypoint (arguments pass through)
+#   nginx:<tag>             Debian's nginx laid out like the official image; the tag is the NGINX_IMAGE default of
+#                           docker/gateway.Dockerfile, so the gateway builds on it unchanged
 #
-# All three start FROM one Debian bookworm minbase root filesystem (debootstrap → `docker import`), cached as a
+#   build-stand-ins.sh [--rebuild] [node|postgres|redis|nginx ...]    (no name: all of them)
+#
+# All of them start FROM one Debian bookworm minbase root filesystem (debootstrap → `docker import`), cached as a
 # tarball under /var/tmp so a second machine-local run needs no debootstrap. An image that already exists is
 # reused and never overwritten: a real image always wins. `--rebuild` rebuilds only images this script made
 # (label org.ctf-instancer.stand-in). Prints one line per image.
@@ -19,11 +23,17 @@ BASE_IMAGE="${OFFLINE_BASE_IMAGE:-ctf-instancer-offline/debian:$SUITE-minbase}"
 NODE_IMAGE="${NODE_IMAGE:-node:24-bookworm-slim}"
 POSTGRES_IMAGE="${POSTGRES_IMAGE:-postgres:18}"
 REDIS_IMAGE="${REDIS_IMAGE:-redis:8}"
+NGINX_IMAGE="${NGINX_IMAGE:-$(sed -n 's/^ARG NGINX_IMAGE=//p' "$HERE/../gateway.Dockerfile")}"
 NODE_MAJOR="${OFFLINE_NODE_MAJOR:-24}"
 NPM_MAJOR="${OFFLINE_NPM_MAJOR:-11}"
 STAND_IN_LABEL="org.ctf-instancer.stand-in"
 REBUILD=0
-[ "${1:-}" = "--rebuild" ] && REBUILD=1
+if [ "${1:-}" = "--rebuild" ]; then
+  REBUILD=1
+  shift
+fi
+WHICH=("$@")
+[ ${#WHICH[@]} -eq 0 ] && WHICH=(node postgres redis nginx)
 
 log() { echo "[stand-ins] $*" >&2; }
 die() {
@@ -114,9 +124,16 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock -w 1800 9 || die "another build-stand-ins.sh holds $CACHE/.lock"
 need=()
-wanted "$NODE_IMAGE" && need+=(node)
-wanted "$POSTGRES_IMAGE" && need+=(postgres)
-wanted "$REDIS_IMAGE" && need+=(redis)
+for what in "${WHICH[@]}"; do
+  case "$what" in
+    node) image="$NODE_IMAGE" ;;
+    postgres) image="$POSTGRES_IMAGE" ;;
+    redis) image="$REDIS_IMAGE" ;;
+    nginx) image="$NGINX_IMAGE" ;;
+    *) die "unknown stand-in '$what' (node, postgres, redis, nginx)" ;;
+  esac
+  wanted "$image" && need+=("$what")
+done
 [ ${#need[@]} -eq 0 ] && exit 0
 ensure_base
 
@@ -144,6 +161,7 @@ for what in "${need[@]}"; do
       ;;
     postgres) build "$POSTGRES_IMAGE" "$ctx" ;;
     redis) build "$REDIS_IMAGE" "$ctx" ;;
+    nginx) build "$NGINX_IMAGE" "$ctx" ;;
   esac
   rm -rf "$ctx"
 done

@@ -9,7 +9,6 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../../..");
 const BASE_IMAGE = process.env.OFFLINE_BASE_IMAGE ?? "ctf-instancer-offline/debian:bookworm-minbase";
 const CACHE = process.env.OFFLINE_CACHE_DIR ?? "/var/tmp/ctf-instancer-offline";
-export const NGINX_STAND_IN = "ctf-instancer-test/nginx-stand-in:latest";
 export const GATEWAY_TEST_IMAGE = "ctf-instancer-test/gateway:latest";
 
 async function imageExists(image: string): Promise<boolean> {
@@ -83,35 +82,18 @@ export function dockerBuild(args: string[]): Promise<void> {
 }
 
 /**
- * Builds docker/gateway.Dockerfile on the nginx stand-in (Debian's nginx laid out like the official image),
- * from a context holding only what the Dockerfile copies.
+ * Builds docker/gateway.Dockerfile, from a context holding only what it copies, on the nginx image it names: the
+ * stand-in docker/offline/build-stand-ins.sh makes (Debian's nginx laid out like the official image) unless a
+ * real one exists.
  */
 export async function buildGatewayImage(): Promise<string> {
-  await ensureBaseImage();
-  const fixtures = join(ROOT, "test/gateway/fixtures");
-  await dockerBuild([
-    "--build-arg",
-    `BASE=${BASE_IMAGE}`,
-    "-t",
-    NGINX_STAND_IN,
-    "-f",
-    join(fixtures, "nginx-stand-in.Dockerfile"),
-    fixtures,
-  ]);
+  await run("bash", [join(ROOT, "docker/offline/build-stand-ins.sh"), "nginx"], { maxBuffer: 16 << 20 });
   const context = await mkdtemp(join(tmpdir(), "gw-image-"));
   try {
     await cp(join(ROOT, "gateway"), join(context, "gateway"), { recursive: true });
     await mkdir(join(context, "docker"));
     await cp(join(ROOT, "docker/gateway.Dockerfile"), join(context, "docker/gateway.Dockerfile"));
-    await dockerBuild([
-      "--build-arg",
-      `NGINX_IMAGE=${NGINX_STAND_IN}`,
-      "-t",
-      GATEWAY_TEST_IMAGE,
-      "-f",
-      join(context, "docker/gateway.Dockerfile"),
-      context,
-    ]);
+    await dockerBuild(["-t", GATEWAY_TEST_IMAGE, "-f", join(context, "docker/gateway.Dockerfile"), context]);
   } finally {
     await rm(context, { recursive: true, force: true });
   }
