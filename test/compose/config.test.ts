@@ -52,8 +52,9 @@ describe("compose.prod.yml", () => {
     },
   );
 
-  it("has web, worker, db and redis on the backend network", () => {
-    for (const name of ["web", "worker", "db", "redis"]) {
+  it("has gateway, web, worker, db and redis on the backend network", () => {
+    expect(Object.keys(config.services).sort()).toEqual(["db", "gateway", "redis", "web", "worker"]);
+    for (const name of ["gateway", "web", "worker", "db", "redis"]) {
       expect(Object.keys(config.services[name].networks)).toEqual(["backend"]);
     }
   });
@@ -75,20 +76,41 @@ describe("compose.prod.yml", () => {
     expect(config.services.redis.ports).toBeUndefined();
   });
 
-  it("publishes only the API port (web, or the gateway in front of it), on 127.0.0.1 by default", () => {
+  it("publishes only the gateway's port, 8000 on 127.0.0.1 by default (behind the host's proxy)", () => {
     const published = Object.entries<any>(config.services)
       .filter(([, s]) => s.ports?.length)
       .map(([name]) => name);
-    expect(published.length).toBeGreaterThan(0);
-    expect(
-      published.every((name) => name === "web" || name === "gateway"),
-      published.join(","),
-    ).toBe(true);
-    if (published.includes("web")) expect(config.services.web.ports).toEqual(["127.0.0.1:5000:5000/tcp"]);
+    expect(published).toEqual(["gateway"]);
+    expect(config.services.gateway.ports).toEqual(["127.0.0.1:8000:8000/tcp"]);
+  });
+
+  it("publishes the gateway where GATEWAY_BIND_ADDRESS and GATEWAY_PORT say", async () => {
+    const moved = await resolved(["compose.prod.yml"], {
+      ...PROD_VALUES,
+      GATEWAY_BIND_ADDRESS: "0.0.0.0",
+      GATEWAY_PORT: "8080",
+    });
+    expect(moved.services.gateway.ports).toEqual(["0.0.0.0:8080:8000/tcp"]);
+  });
+
+  it("runs the gateway hardened, healthchecked, in front of web without waiting for its health", () => {
+    const gw = config.services.gateway;
+    expect(gw.build.dockerfile).toBe("docker/gateway.Dockerfile");
+    expect(gw.environment.GATEWAY_UPSTREAM).toBe("web:5000");
+    expect(gw.read_only).toBe(true);
+    expect(gw.cap_drop).toEqual(["ALL"]);
+    expect([...gw.cap_add].sort()).toEqual(["CHOWN", "SETGID", "SETUID"]);
+    expect(gw.security_opt).toContain("no-new-privileges:true");
+    expect(gw.healthcheck.test.join(" ")).toContain("http://127.0.0.1:8000/gateway/healthz");
+    // Started after web, but never held back by it: it must serve maintenance while web is down.
+    expect(gw.depends_on).toEqual({ web: { condition: "service_started" } });
+    expect(gw.volumes).toEqual(["gateway-flags:/run/gateway-flags:ro", "gateway-logs:/var/log/gateway:rw"]);
+    expect(config.volumes).toHaveProperty("gateway-flags");
+    expect(config.volumes).toHaveProperty("gateway-logs");
   });
 
   it("restarts, limits and hardens the services", () => {
-    for (const name of ["web", "worker", "db", "redis"]) {
+    for (const name of ["gateway", "web", "worker", "db", "redis"]) {
       const s = config.services[name];
       expect(s.restart, name).toBe("unless-stopped");
       expect(s.mem_limit, name).toBeTruthy();

@@ -14,7 +14,11 @@ let upResult: RunResult | null = null;
 beforeAll(
   async () => {
     await prepareImages();
-    stack = await createStack(["compose.dev.yml"], `dev-smoke-${randomBytes(16).toString("hex")}`, {});
+    stack = await createStack(["compose.dev.yml"], `dev-smoke-${randomBytes(16).toString("hex")}`, {
+      portVariable: "API_PORT",
+      healthy: ["web", "worker"],
+      env: {},
+    });
     upResult = await up(stack);
   },
   BUILD_TIMEOUT_MS + 5 * 60_000,

@@ -1,5 +1,5 @@
 // One compose stack under test: a unique project and deployment name, an env file, and the scenario both smoke
-// tests run (health → assign web100 through the published API → fetch the address → remove → container gone),
+// tests run (health → assign web100 through the published port → fetch the address → remove → container gone),
 // with `down -v` and label-based cleanup that also runs when the scenario failed.
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
@@ -52,13 +52,24 @@ export async function prepareImages(): Promise<void> {
   must(await run("bash", ["docker/challenge/build-image.sh"], { timeoutMs: 5 * 60_000 }), "challenge image");
 }
 
+export interface StackOptions {
+  /** The variable naming the host port the API is reached on: web's own (dev) or the gateway's (prod). */
+  portVariable: "API_PORT" | "GATEWAY_PORT";
+  /** Services that must be healthy before the scenario starts. */
+  healthy: string[];
+  /** Further env file values. */
+  env: Record<string, string>;
+}
+
 export interface Stack {
   files: string[];
   envFile: string;
+  project: string;
   deployment: string;
   apiUrl: string;
   token: string;
   publicHost: string;
+  healthy: string[];
 }
 
 /**
@@ -66,22 +77,24 @@ export interface Stack {
  * host-gateway address (the worker checks them from its container through host.docker.internal, which cannot
  * reach the host's loopback; the test then fetches only the container it made, at a host-local address).
  */
-export async function createStack(files: string[], token: string, extra: Record<string, string>): Promise<Stack> {
+export async function createStack(files: string[], token: string, options: StackOptions): Promise<Stack> {
   const suffix = randomBytes(4).toString("hex");
+  const project = `ctfi_smoke_${suffix}`;
   const deployment = `smoke-${suffix}`;
   const publicHost = await hostGatewayAddress();
   const apiPort = await freePort();
   const envFile = writeEnvFile({
-    COMPOSE_PROJECT_NAME: `ctfi_smoke_${suffix}`,
+    COMPOSE_PROJECT_NAME: project,
     PUBLIC_HOST: publicHost,
     PORT_BIND_ADDRESS: publicHost,
-    API_PORT: String(apiPort),
+    [options.portVariable]: String(apiPort),
     DEPLOYMENT_NAME: deployment,
     API_TOKENS: token,
     LOG_LEVEL: "info",
-    ...extra,
+    ...options.env,
   });
-  return { files, envFile, deployment, apiUrl: `http://127.0.0.1:${apiPort}`, token, publicHost };
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  return { files, envFile, project, deployment, apiUrl, token, publicHost, healthy: options.healthy };
 }
 
 export async function logs(stack: Stack): Promise<string> {
@@ -89,7 +102,12 @@ export async function logs(stack: Stack): Promise<string> {
   return result.stdout.slice(-8000);
 }
 
-async function until<T>(stack: Stack, what: string, deadlineMs: number, probe: () => Promise<T | null>): Promise<T> {
+export async function until<T>(
+  stack: Stack,
+  what: string,
+  deadlineMs: number,
+  probe: () => Promise<T | null>,
+): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   let last: unknown = null;
   while (Date.now() < deadline) {
@@ -122,7 +140,7 @@ export async function managedContainers(stack: Stack): Promise<string[]> {
   return out.split("\n").filter(Boolean);
 }
 
-async function health(stack: Stack, service: string): Promise<string> {
+export async function health(stack: Stack, service: string): Promise<string> {
   const id = must(await compose(stack.files, stack.envFile, ["ps", "-q", service]), `ps ${service}`).stdout.trim();
   if (!id) return "missing";
   return must(await run("docker", ["inspect", "-f", "{{.State.Health.Status}}", id]), "inspect").stdout.trim();
@@ -134,9 +152,10 @@ export function up(stack: Stack): Promise<RunResult> {
 
 /** The end-to-end scenario; throws with the stack's logs when a wait runs out. */
 export async function assignServeRemove(stack: Stack): Promise<void> {
-  await until(stack, "web and worker healthy", 180_000, async () =>
-    (await health(stack, "web")) === "healthy" && (await health(stack, "worker")) === "healthy" ? true : null,
-  );
+  await until(stack, `${stack.healthy.join(", ")} healthy`, 180_000, async () => {
+    for (const service of stack.healthy) if ((await health(stack, service)) !== "healthy") return null;
+    return true;
+  });
   await until(stack, "GET /readyz 200", 60_000, async () =>
     (await fetch(`${stack.apiUrl}/readyz`)).status === 200 ? true : null,
   );

@@ -4,21 +4,22 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { PROD_VALUES } from "../compose/support.ts";
 import { waitUntil } from "../support/wait.ts";
 import { openTempDir } from "./support/gateway.ts";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
-const BASE = join(ROOT, "test/gateway/fixtures/compose.gateway.yml");
+const BASE = join(ROOT, "compose.prod.yml");
 const CERTBOT_LOOP = join(ROOT, "gateway/certbot/certbot-loop.sh");
 const BOUNCER_ENTRYPOINT = join(ROOT, "docker/crowdsec/bouncer-entrypoint.sh");
 
-/** `docker-compose config` of the proposed gateway service plus an overlay, as parsed YAML. */
+/** `docker-compose config` of compose.prod.yml plus an overlay, as parsed YAML. */
 async function composeConfig(overlay: string, env: Record<string, string>): Promise<any> {
   const { stdout } = await run(
     "docker-compose",
     ["--project-directory", ROOT, "-f", BASE, "-f", join(ROOT, overlay), "config"],
-    { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", COMPOSE_PROJECT_NAME: "gwcheck", ...env } },
+    { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...PROD_VALUES, COMPOSE_PROJECT_NAME: "gwcheck", ...env } },
   );
   return parse(stdout);
 }
