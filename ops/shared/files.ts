@@ -1,14 +1,23 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 
+/** Reads through one reused buffer: a stream would allocate a buffer per chunk, and a 1 GB file would then hold
+ * tens of MB of garbage in memory until the next collection. */
 export async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash("sha256");
+  const buf = Buffer.allocUnsafe(1 << 20);
   let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  const fh = await open(path, "r");
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+  } finally {
+    await fh.close();
   }
   return { sha256: hash.digest("hex"), size };
 }
