@@ -35,13 +35,7 @@ if [ ! -f /etc/docker/daemon.json ]; then
   mkdir -p /etc/docker
   echo '{"bip":"172.17.0.1/16","default-address-pools":[{"base":"10.213.0.0/16","size":26}]}' > /etc/docker/daemon.json
 fi
-if ! docker info >/dev/null 2>&1; then
-  log "starting dockerd"
-  mkdir -p "$STATE_DIR"
-  nohup dockerd >"$STATE_DIR/dockerd.log" 2>&1 &
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-  docker info >/dev/null 2>&1 || { log "dockerd did not start, see $STATE_DIR/dockerd.log"; exit 1; }
-fi
+bash "$ROOT/scripts/start-dockerd.sh"
 
 # --- PostgreSQL: a throwaway cluster owned by the postgres user ----------------------------------
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"

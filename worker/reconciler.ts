@@ -1,7 +1,8 @@
 import { getChallenge } from "../core/challenges.ts";
 import { getInstance, listLive, transition, type InstanceRow } from "../core/instances.ts";
 import { enqueueInstanceJob, JOB } from "../core/queue.ts";
-import { removeInstanceResources } from "./docker/containers.ts";
+import { containerExit, removeInstanceResources } from "./docker/containers.ts";
+import { isNotFound } from "./docker/errors.ts";
 import { LABEL } from "./docker/labels.ts";
 import type { WorkerDeps } from "./deps.ts";
 
@@ -31,10 +32,25 @@ export async function handleDeath(deps: WorkerDeps, row: InstanceRow, reason: st
   await removeInstanceResources(deps.docker, deps.config.DEPLOYMENT_NAME, row.id, 0);
 }
 
-/** Called for a `die` event: re-reads the row so only a still-running instance is touched. */
+/**
+ * Called for a `die` event: re-reads the row so only a still-running instance is touched. Events replayed after
+ * the engine comes back (`since`) may tell of a death the instance has already been restarted from: a container
+ * that runs now is alive, whatever the event says.
+ */
 export async function onContainerDied(deps: WorkerDeps, instanceId: string, exitCode: string): Promise<void> {
   const row = await getInstance(deps.db, instanceId);
-  if (row) await handleDeath(deps, row, `container exited (exit code ${exitCode})`);
+  if (!row) return;
+  if (row.container_id && (await isRunningNow(deps, row.container_id))) return;
+  await handleDeath(deps, row, `container exited (exit code ${exitCode})`);
+}
+
+async function isRunningNow(deps: WorkerDeps, containerId: string): Promise<boolean> {
+  try {
+    return (await containerExit(deps.docker.getContainer(containerId))) === null;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
 }
 
 /**
@@ -70,6 +86,9 @@ export async function reconcile(deps: WorkerDeps): Promise<{ orphans: number; de
       await handleDeath(deps, row, "container vanished");
       deaths++;
     }
+    // A start given up while the engine was away; a start job still pending absorbs this (one id per instance).
+    if (row.state === "starting")
+      await enqueueInstanceJob(deps.queue, JOB.start, { instanceId: row.id, requestId: row.request_id });
   }
   for (const n of networks) {
     const id = n.Labels?.[LABEL.instanceId];

@@ -1,9 +1,12 @@
-import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../support/docker.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
+
+const run = promisify(execFile);
 
 // Runs in its own vitest group after every other test file (vitest.config.ts): restarting the engine stops
 // every container on it.
@@ -17,23 +20,23 @@ const engineUp = async () => {
   }
 };
 
-/** Stops dockerd and starts it again with the same command line. */
-async function restartDockerd(): Promise<void> {
-  const pid = execFileSync("pidof", ["dockerd"], { encoding: "utf8" }).trim().split(/\s+/)[0]!;
-  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-  process.kill(Number(pid), "SIGTERM");
-  await waitUntil("dockerd stopped", () => !execSucceeds("pidof", ["dockerd"]), 60_000);
-  spawn(argv[0]!, argv.slice(1), { detached: true, stdio: "ignore" }).unref();
-  await waitUntil("dockerd answering", engineUp, 60_000);
-}
+const START_DOCKERD = fileURLToPath(new URL("../../scripts/start-dockerd.sh", import.meta.url));
 
-function execSucceeds(cmd: string, args: string[]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
+/** Stops dockerd, then starts it the way the test services do (which also survives a known engine start bug). */
+async function restartDockerd(): Promise<void> {
+  const pid = (await run("pidof", ["dockerd"])).stdout.trim().split(/\s+/)[0]!;
+  process.kill(Number(pid), "SIGTERM");
+  await waitUntil(
+    "dockerd stopped",
+    () =>
+      run("pidof", ["dockerd"]).then(
+        () => false,
+        () => true,
+      ),
+    60_000,
+  );
+  await run("bash", [START_DOCKERD]);
+  await waitUntil("dockerd answering", engineUp, 60_000);
 }
 
 describe("the Docker engine restarts under a running worker", () => {
@@ -68,14 +71,18 @@ describe("the Docker engine restarts under a running worker", () => {
       60_000,
     );
     expect(failed.error).toMatch(/container (exited|vanished)/);
+    let lastSeen: unknown;
     const back = await waitUntil(
       "phoenix running again",
       async () => {
         const row = await instance(phoenix.body.instance_id);
+        lastSeen = { state: row.state, error: row.error, reason: row.state_reason };
         return row.state === "running" && row.started_at !== phoenix.body.started_at ? row : null;
       },
       60_000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last seen ${JSON.stringify(lastSeen)}`);
+    });
     expect((await fetch(`${back.container_address}/team.txt`)).status).toBe(200);
 
     // The events stream is live again: a death now is handled within seconds, long before any periodic pass.

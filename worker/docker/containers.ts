@@ -54,7 +54,7 @@ export function containerSpec(plan: ContainerPlan): Docker.ContainerCreateOption
 }
 
 /** Creates the instance's container, or returns the one a previous attempt already created. */
-export async function createOrReuse(docker: Docker, plan: ContainerPlan): Promise<Docker.Container> {
+async function createOrReuse(docker: Docker, plan: ContainerPlan): Promise<Docker.Container> {
   const spec = containerSpec(plan);
   try {
     return await docker.createContainer(spec);
@@ -79,6 +79,24 @@ export async function startIfNeeded(container: Docker.Container): Promise<void> 
   } catch (err) {
     if (isNotModified(err)) return;
     throw portCapacityError(err) ?? err;
+  }
+}
+
+/**
+ * Creates (or reuses) the instance's container and starts it. A reused container may still name a network the
+ * engine no longer knows (the network was made again after an engine restart lost it): it is then made anew.
+ */
+export async function createAndStart(docker: Docker, plan: ContainerPlan): Promise<Docker.Container> {
+  const container = await createOrReuse(docker, plan);
+  try {
+    await startIfNeeded(container);
+    return container;
+  } catch (err) {
+    if (!/network .* not found/i.test(String(err))) throw err;
+    await container.remove({ force: true });
+    const fresh = await createOrReuse(docker, plan);
+    await startIfNeeded(fresh);
+    return fresh;
   }
 }
 

@@ -9,10 +9,15 @@ export const isNotFound = (err: unknown) => statusOf(err) === 404;
 export const isConflict = (err: unknown) => statusOf(err) === 409;
 export const isNotModified = (err: unknown) => statusOf(err) === 304;
 
-/** Engine hiccups worth a retry: 5xx answers and a socket that is not (yet) there. */
-export function isTransientDockerError(err: unknown): boolean {
-  const status = statusOf(err);
-  if (status !== undefined) return status >= 500;
+/** The engine did not answer at all: its socket is not there, refused, or went away mid-request. */
+export function isEngineUnreachable(err: unknown): boolean {
+  if (statusOf(err) !== undefined) return false;
   const code = (err as NodeJS.ErrnoException).code;
   return ["ECONNREFUSED", "ECONNRESET", "ENOENT", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"].includes(code ?? "");
+}
+
+/** Engine hiccups worth a retry: 5xx answers and an engine that does not answer (yet). */
+export function isTransientDockerError(err: unknown): boolean {
+  const status = statusOf(err);
+  return status !== undefined ? status >= 500 : isEngineUnreachable(err);
 }

@@ -3,14 +3,8 @@ import { getChallenge, type ChallengeRow } from "../../core/challenges.ts";
 import { issuedFlag } from "../../core/flags.ts";
 import { getInstance, transition, type InstanceRow } from "../../core/instances.ts";
 import { instanceJobSchema, scheduleExpiry } from "../../core/queue.ts";
-import {
-  addresses,
-  containerExit,
-  createOrReuse,
-  removeInstanceResources,
-  startIfNeeded,
-} from "../docker/containers.ts";
-import { isTransientDockerError, PermanentStartError } from "../docker/errors.ts";
+import { addresses, containerExit, createAndStart, removeInstanceResources } from "../docker/containers.ts";
+import { isEngineUnreachable, isTransientDockerError, PermanentStartError } from "../docker/errors.ts";
 import { ensureInstanceNetwork } from "../docker/networks.ts";
 import type { WorkerDeps } from "../deps.ts";
 
@@ -73,6 +67,12 @@ export async function startInstance(job: Job, deps: WorkerDeps): Promise<void> {
       log.warn({ err: reason, attempt: job.attemptsMade + 1 }, "start failed; will retry");
       throw err;
     }
+    if (isEngineUnreachable(err)) {
+      // Not the instance's fault: the engine is away (restarting). The row stays `starting`; the reconciliation
+      // run when the engine's events come back, or the sweeper, starts it again.
+      log.warn({ err: reason }, "Docker engine unreachable; instance left starting until it returns");
+      throw new UnrecoverableError(reason);
+    }
     await transition(db, instanceId, ["starting"], "failed", { error: reason });
     metrics.failures.inc({ reason: failureKind(reason) });
     log.error({ err: reason }, "instance failed to start");
@@ -96,7 +96,7 @@ async function bringUp(
   };
   const network = await ensureInstanceNetwork(docker, labels, challenge.egress);
   const flag = challenge.flag_format ? await issuedFlag(deps.db, row.team_id, row.challenge_id) : null;
-  const container = await createOrReuse(docker, {
+  const container = await createAndStart(docker, {
     labels,
     challenge,
     network,
@@ -109,7 +109,6 @@ async function bringUp(
       ...(flag ? { FLAG: flag } : {}),
     },
   });
-  await startIfNeeded(container);
   const { hostPort, containerIp } = await addresses(container, challenge.port);
   const target = {
     direct: containerIp ? { host: containerIp, port: challenge.port } : null,
