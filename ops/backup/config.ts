@@ -71,8 +71,10 @@ const schema = z
       .string()
       .regex(/^[A-Z_]+$/, "must be an S3 storage class name")
       .optional(),
-    BACKUP_S3_PART_SIZE_MB: int(5, 5120, 16),
-    BACKUP_S3_QUEUE_SIZE: int(1, 64, 4),
+    // 5 MB × 2 in flight keeps the whole service under ~150 MB resident; S3 allows 10,000 parts, so 5 MB parts
+    // carry dumps up to ~50 GB (raise the part size beyond that).
+    BACKUP_S3_PART_SIZE_MB: int(5, 5120, 5),
+    BACKUP_S3_QUEUE_SIZE: int(1, 64, 2),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
