@@ -29,6 +29,13 @@ start && exit 0
 if grep -q "reservePools" "$STATE_DIR/dockerd.log" && [ -f "$NETWORK_STORE" ]; then
   log "dockerd panicked on its network store (moby/moby#45057); setting it aside and retrying"
   mv "$NETWORK_STORE" "$NETWORK_STORE.broken-$(date +%s)"
+  # The bridges and forwarding rules of the forgotten networks would stay behind and slow every later one down.
+  for link in $(ip -o link show type bridge | awk -F': ' '{print $2}' | grep '^br-' || true); do
+    ip link delete "$link" || true
+  done
+  iptables-save -t filter | grep -E '^-A FORWARD .*br-' | sed 's/^-A /-D /' | while read -r rule; do
+    eval "iptables $rule" || true
+  done
   start && exit 0
 fi
 log "dockerd did not start, see $STATE_DIR/dockerd.log"

@@ -45,9 +45,9 @@ describe("reconciliation and Docker events", () => {
       "restarted",
       async () => {
         const row = await instance(res.body.instance_id);
-        return row.state === "running" && row.renewals === 0 && row.state_reason === null ? row : null;
+        return row.state === "running" && row.started_at !== res.body.started_at ? row : null;
       },
-      20_000,
+      45_000,
     );
     const transitions = await stack.api.deps.db.query(
       "SELECT to_state, reason FROM instance_transitions WHERE instance_id = $1 ORDER BY id",

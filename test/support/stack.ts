@@ -7,7 +7,7 @@ import { createLogger } from "../../core/logger.ts";
 import { startApi, type RunningApi } from "../../runtime/host.ts";
 import { startWorker, type RunningWorker } from "../../worker/run.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
-import { removeDeploymentContainers } from "./docker.ts";
+import { removeDeploymentResources } from "./docker.ts";
 import { testEnv } from "./env.ts";
 
 export const TEST_TOKEN = "test-token-0123456789abcdef";
@@ -127,7 +127,7 @@ export class TestStack {
   async stop(): Promise<void> {
     await this.worker?.close().catch(() => {});
     await this.api?.close().catch(() => {});
-    await removeDeploymentContainers(this.deployment);
+    await removeDeploymentResources(this.deployment);
     await clearQueue(this.opts.redisUrl ?? testEnv.redisUrl, `q${this.id}`).catch(() => {});
     await this.db?.drop();
   }
