@@ -82,9 +82,13 @@ export async function startIfNeeded(container: Docker.Container): Promise<void> 
   }
 }
 
+// What an engine restarted under a stopped container can leave: its network made again under a new id, or its
+// old endpoint still registered on the network.
+const STALE_ATTACHMENT = /network \S+ not found|endpoint with name \S+ already exists in network/i;
+
 /**
- * Creates (or reuses) the instance's container and starts it. A reused container may still name a network the
- * engine no longer knows (the network was made again after an engine restart lost it): it is then made anew.
+ * Creates (or reuses) the instance's container and starts it. A reused container whose network attachment went
+ * stale is detached by force, removed and made anew.
  */
 export async function createAndStart(docker: Docker, plan: ContainerPlan): Promise<Docker.Container> {
   const container = await createOrReuse(docker, plan);
@@ -92,7 +96,12 @@ export async function createAndStart(docker: Docker, plan: ContainerPlan): Promi
     await startIfNeeded(container);
     return container;
   } catch (err) {
-    if (!/network .* not found/i.test(String(err))) throw err;
+    if (!STALE_ATTACHMENT.test(String(err))) throw err;
+    const name = containerName(plan.labels.deployment, plan.labels.instanceId);
+    await docker
+      .getNetwork(plan.network)
+      .disconnect({ Container: name, Force: true })
+      .catch(() => {});
     await container.remove({ force: true });
     const fresh = await createOrReuse(docker, plan);
     await startIfNeeded(fresh);
