@@ -26,13 +26,26 @@ async function instancerBurst(stack: TestStack) {
           const res = await stack.request("POST", "/assign", {
             body: { team_id: `burst${i}`, challenge_id: "web100" },
           });
-          if (res.status !== 200) throw new Error(`assign ${i}: ${res.status} ${JSON.stringify(res.body)}`);
-          await untilHttpOk(res.body.container_address, 120_000);
-          return res.body.host_port as number;
+          if (res.status !== 200 && res.status !== 202)
+            throw new Error(`assign ${i}: ${res.status} ${JSON.stringify(res.body)}`);
+          // Not running within ASSIGN_WAIT_SECONDS: a client follows the Location, as ours does here.
+          const instance = res.status === 200 ? res.body : await untilRunning(stack, res.body.status_url);
+          await untilHttpOk(instance.container_address, 120_000);
+          return instance.host_port as number;
         }),
       ),
     ),
   );
+}
+
+async function untilRunning(stack: TestStack, statusUrl: string) {
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline;) {
+    const { body } = await stack.request("GET", statusUrl);
+    if (body.state === "running") return body;
+    if (body.state === "failed") throw new Error(`instance failed: ${body.error}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`not running after 300 s: ${statusUrl}`);
 }
 
 async function rawBurst(label: string) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, deploymentContainers } from "../support/docker.ts";
 import { TestStack } from "../support/stack.ts";
+import { waitUntil } from "../support/wait.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
 
 describe("assign and remove, end to end", () => {
@@ -61,6 +62,11 @@ describe("assign and remove, end to end", () => {
     expect(removed.status).toBe(200);
     expect(removed.body).toMatchObject({ message: "Container removed successfully.", state: "removed" });
     expect(await deploymentContainers(stack.deployment)).toHaveLength(0);
+    // Its network goes right after the answer.
+    await waitUntil("instance network removed", async () => {
+      const nets = await docker.listNetworks({ filters: { label: [`${LABEL.deployment}=${stack.deployment}`] } });
+      return nets.length === 0;
+    });
 
     // Every state change is on record, in order.
     const transitions = await stack.api.deps.db.query(

@@ -137,11 +137,8 @@ export async function containerExit(container: Docker.Container): Promise<string
   return exitReason((await container.inspect()).State);
 }
 
-/**
- * Stops (with a grace period) and removes every container of an instance, then its network; missing ones are
- * fine, so a repeat converges.
- */
-export async function removeInstanceResources(
+/** Stops (with a grace period) and removes every container of an instance; missing ones are fine. */
+export async function removeInstanceContainers(
   docker: Docker,
   deployment: string,
   instanceId: string,
@@ -159,8 +156,22 @@ export async function removeInstanceResources(
       if (!isNotFound(err) && !isConflictRemoval(err)) throw err;
     });
   }
-  await removeNetwork(docker, networkName(deployment, instanceId));
   return found.length;
+}
+
+/**
+ * Stops (with a grace period) and removes every container of an instance, then its network; missing ones are
+ * fine, so a repeat converges.
+ */
+export async function removeInstanceResources(
+  docker: Docker,
+  deployment: string,
+  instanceId: string,
+  stopTimeoutSeconds: number,
+): Promise<number> {
+  const removed = await removeInstanceContainers(docker, deployment, instanceId, stopTimeoutSeconds);
+  await removeNetwork(docker, networkName(deployment, instanceId));
+  return removed;
 }
 
 // 409 "removal already in progress" means another attempt is finishing the same removal.

@@ -2,13 +2,18 @@ import { UnrecoverableError, type Job } from "bullmq";
 import { getInstance, transition } from "../../core/instances.ts";
 import type { Logger } from "../../core/logger.ts";
 import { instanceJobSchema } from "../../core/queue.ts";
-import { removeInstanceResources } from "../docker/containers.ts";
+import { removeInstanceContainers } from "../docker/containers.ts";
+import { networkName, removeNetwork } from "../docker/networks.ts";
 import type { WorkerDeps } from "../deps.ts";
 
-/** stopping → removed: stop with a grace period, remove container and network, record. Repeats converge. */
+/**
+ * stopping → removed: stop with a grace period, remove the container, record; then remove the network, off the
+ * path the team waits on (nothing is attached to it any more, and reconciliation removes it should this fail).
+ * Repeats converge.
+ */
 export async function finishRemoval(deps: WorkerDeps, instanceId: string, log: Logger): Promise<void> {
   const { config } = deps;
-  const removed = await removeInstanceResources(
+  const removed = await removeInstanceContainers(
     deps.docker,
     config.DEPLOYMENT_NAME,
     instanceId,
@@ -16,6 +21,9 @@ export async function finishRemoval(deps: WorkerDeps, instanceId: string, log: L
   );
   await transition(deps.db, instanceId, ["stopping"], "removed");
   log.info({ containers: removed }, "instance removed");
+  await removeNetwork(deps.docker, networkName(config.DEPLOYMENT_NAME, instanceId)).catch((err: unknown) =>
+    log.warn({ err }, "instance network not removed; reconciliation will"),
+  );
 }
 
 export async function stopInstance(job: Job, deps: WorkerDeps): Promise<void> {
