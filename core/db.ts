@@ -3,15 +3,27 @@ import pg from "pg";
 export type Db = pg.Pool;
 export type DbClient = pg.PoolClient | pg.Pool;
 
+const CONNECT_TIMEOUT_MS = 1500;
+// pg's pool uses one setting for two waits: for a new connection, and for a free client when all are busy.
+const POOL_WAIT_MS = 15_000;
+
+/** Opens connections under the short timeout, whatever the pool's own setting says. */
+class FastConnectClient extends pg.Client {
+  constructor(config: pg.ClientConfig) {
+    super({ ...config, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  }
+}
+
 /**
- * A pool that fails fast: a request must never hang on a database that is down, so connecting and each
- * statement are bounded.
+ * A pool that fails fast on a database that is down (connecting and each statement are bounded), but lets a
+ * burst queue for a free client: a busy pool is not an outage.
  */
 export function createDb(databaseUrl: string, opts: { max?: number } = {}): Db {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: opts.max ?? 20,
-    connectionTimeoutMillis: 1500,
+    connectionTimeoutMillis: POOL_WAIT_MS,
+    Client: FastConnectClient as unknown as new () => pg.ClientBase,
     query_timeout: 5000,
     idleTimeoutMillis: 30_000,
   });
