@@ -45,6 +45,7 @@ describe("gateway in front of the real API process and a PostgreSQL it can lose"
       DEPLOYMENT_NAME: `gw${id}`,
       QUEUE_PREFIX: `gw${id}`,
       SHUTDOWN_TIMEOUT_SECONDS: "2",
+      MAX_LIVE_INSTANCES: "1",
     });
     await api.start();
     gw = await TestGateway.start({
@@ -134,5 +135,21 @@ describe("gateway in front of the real API process and a PostgreSQL it can lose"
       await gw.setMaintenanceFlag(false);
     }
     expect((await call(gw.url("/challenges"), AUTH)).status).toBe(200);
+  });
+  it("the API's own 429 passes through as it is, with its code and Retry-After", async () => {
+    const send = (method: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(gw.url(path), {
+        method,
+        headers: { ...AUTH, "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
+    expect((await send("PUT", "/challenges/web100", { image: testEnv.challengeImage, port: 80 })).status).toBe(201);
+    const first = await send("POST", "/assign", { team_id: "t1", challenge_id: "web100" }, { prefer: "respond-async" });
+    expect(first.status).toBe(202);
+    // The event's capacity (MAX_LIVE_INSTANCES=1) is used up: the API refuses, and the gateway must not mask it.
+    const refused = await send("POST", "/assign", { team_id: "t2", challenge_id: "web100" });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("30");
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("capacity_exhausted");
   });
 });
