@@ -12,11 +12,11 @@ source scripts/test-services.sh
 # lockfile) rather than `npm ci`: the registry here lacks a few optional platform binaries the lockfile would
 # list, which `npm ci` treats as an out-of-sync lockfile.
 stamp="node_modules/.lock-stamp"
-want="$(sha256sum package-lock.json | cut -d' ' -f1)-$(node --version)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+lock_state() { echo "$(sha256sum package-lock.json | cut -d' ' -f1)-$(node --version)"; }
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(lock_state)" ]; then
   npm install --no-audit --no-fund >&2
   # npm may rewrite the lockfile's optional entries; stamp what is there now so the next run skips the install.
-  echo "$(sha256sum package-lock.json | cut -d' ' -f1)-$(node --version)" > "$stamp"
+  lock_state > "$stamp"
 fi
 
 npm run --silent typecheck

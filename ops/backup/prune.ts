@@ -33,7 +33,7 @@ export async function pruneLocal(dir: string, policy: RetentionPolicy, opts: Pru
 }
 
 /** Artefacts in the bucket; one counts as verified once its manifest (always uploaded last) is there. */
-export function s3Candidates(keys: Map<string, number>, prefix: string): Candidate[] {
+function s3Candidates(keys: Map<string, number>, prefix: string): Candidate[] {
   const out: Candidate[] = [];
   for (const k of keys.keys()) {
     if (!k.startsWith(prefix)) continue;

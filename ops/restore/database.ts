@@ -59,8 +59,8 @@ export async function loadDump(opts: {
   path: string;
   singleTransaction: boolean;
   clean: boolean;
-  /** Parallel jobs for a custom-format dump; ignored with a single transaction, which pg_restore runs alone. */
-  jobs: number;
+  /** Parallel jobs for a custom-format dump (default 1); ignored with a single transaction, which runs alone. */
+  jobs?: number;
   pgRestoreBin: string;
   psqlBin: string;
   log: Logger;
@@ -69,7 +69,7 @@ export async function loadDump(opts: {
   if (opts.kind === "custom") {
     const args = ["--exit-on-error", `--dbname=${opts.database}`];
     if (opts.singleTransaction) args.push("--single-transaction");
-    else if (opts.jobs > 1) args.push(`--jobs=${opts.jobs}`);
+    else if ((opts.jobs ?? 1) > 1) args.push(`--jobs=${opts.jobs}`);
     if (opts.clean) args.push("--clean", "--if-exists");
     const r = await runTool(opts.pgRestoreBin, [...args, opts.path], { env, maxStdout: 65536 });
     if (r.code !== 0) throw new Error(describeExit("pg_restore", r, r.stderr));

@@ -255,7 +255,6 @@ async function restoreInPlace(deps: RestoreDeps, v: Validated, step: Step) {
       path: v.staged,
       singleTransaction: true,
       clean: true,
-      jobs: 1,
       pgRestoreBin: c.PG_RESTORE_BIN,
       psqlBin: c.PSQL_BIN,
       log: deps.log,
