@@ -63,6 +63,8 @@ export async function loadDump(opts: {
   jobs?: number;
   pgRestoreBin: string;
   psqlBin: string;
+  /** Aborting kills the load (the run gave up for another reason). */
+  signal?: AbortSignal;
   log: Logger;
 }): Promise<void> {
   const env = toolEnv(withDatabase(opts.url, opts.database));
@@ -71,13 +73,13 @@ export async function loadDump(opts: {
     if (opts.singleTransaction) args.push("--single-transaction");
     else if ((opts.jobs ?? 1) > 1) args.push(`--jobs=${opts.jobs}`);
     if (opts.clean) args.push("--clean", "--if-exists");
-    const r = await runTool(opts.pgRestoreBin, [...args, opts.path], { env, maxStdout: 65536 });
+    const r = await runTool(opts.pgRestoreBin, [...args, opts.path], { env, maxStdout: 65536, signal: opts.signal });
     if (r.code !== 0) throw new Error(describeExit("pg_restore", r, r.stderr));
     return;
   }
   const args = ["-X", "-q", "-v", "ON_ERROR_STOP=1", `--dbname=${opts.database}`];
   if (opts.singleTransaction) args.push("--single-transaction");
-  const child = spawn(opts.psqlBin, args, { env, stdio: ["pipe", "ignore", "pipe"] });
+  const child = spawn(opts.psqlBin, args, { env, stdio: ["pipe", "ignore", "pipe"], signal: opts.signal });
   const err = tailCollector();
   child.stderr.on("data", (c: Buffer) => err.push(c));
   const done = exited(child);

@@ -92,6 +92,7 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
   const lock = await acquireLockWaiting(c.RESTORE_LOCK_FILE, `restore ${runId}`, c.RESTORE_LOCK_WAIT_SECONDS * 1000);
   let journal: Journal | null = null;
   let downtimeStart = 0;
+  let stopping: Promise<void> | undefined;
   try {
     const v = await step(
       "validate",
@@ -155,16 +156,15 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
     await saveJournal(c, journal);
     await maintenanceOn(c.RESTORE_MAINTENANCE_FLAG_FILE, `restore ${runId} of ${basename(path)}`);
     downtimeStart = Date.now();
-    await step(
+    result.stopped = targets;
+    stopping = step(
       "stop containers",
       () => stopContainers(deps.docker, targets, c.RESTORE_STOP_TIMEOUT_SECONDS, log),
       () => targets.join(", "),
     );
-    result.stopped = targets;
-
-    if (v.kind === "sqlite") await restoreSqlite(c, v, journal, runId, step);
-    else if (c.RESTORE_MODE === "in-place") await restoreInPlace(deps, v, step);
-    else await restoreBySwap(deps, v, journal, step);
+    if (v.kind === "sqlite") await stopping.then(() => restoreSqlite(c, v, journal!, runId, step));
+    else if (c.RESTORE_MODE === "in-place") await stopping.then(() => restoreInPlace(deps, v, step));
+    else await restoreBySwap(deps, v, journal, step, stopping);
     result.status = "ok";
   } catch (err) {
     result.error = (err as Error).message;
@@ -173,10 +173,19 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
       await dropDatabase(c.RESTORE_DATABASE_URL, journal.newDatabase).catch(() => {});
   } finally {
     if (journal) {
+      await stopping?.catch(() => {}); // never start a container while its stop is still under way
+      const swapped = journal.phase === "swapped";
       journal.phase = "restarting";
       await saveJournal(c, journal);
       const names = [...journal.stopped, ...c.RESTORE_START_CONTAINERS.filter((n) => !journal!.stopped.includes(n))];
       const restartStart = Date.now();
+      // ANALYZE of the swapped-in database runs while the services start: it needs nothing from them.
+      const analyzing =
+        swapped && journal.newDatabase
+          ? step("analyze", () => analyze(c.RESTORE_DATABASE_URL, c.targetDatabase)).catch((err: Error) =>
+              log.warn({ err: err.message }, "ANALYZE failed: autovacuum will gather the statistics"),
+            )
+          : undefined;
       const failures = await startContainers(deps.docker, names, c.RESTORE_START_TIMEOUT_SECONDS * 1000, log);
       result.steps.push({
         name: "restart containers",
@@ -190,6 +199,7 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
       }
       result.downtimeMs = Date.now() - downtimeStart;
       await maintenanceOff(c.RESTORE_MAINTENANCE_FLAG_FILE);
+      await analyzing;
     }
     await rm(workPath, { force: true });
     result.finishedAt = new Date().toISOString();
@@ -201,7 +211,12 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
 
 type Step = <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string) => Promise<T>;
 
-async function restoreBySwap(deps: RestoreDeps, v: Validated, journal: Journal, step: Step) {
+/**
+ * The load into the side database begins while the containers are still stopping (it touches nothing they use);
+ * the swap waits until they are all down. If the stop fails, the load is cut short and the stop's error is the
+ * run's error.
+ */
+async function restoreBySwap(deps: RestoreDeps, v: Validated, journal: Journal, step: Step, stopping: Promise<void>) {
   const c = deps.config;
   const now = new Date();
   const fresh = sideName(c.targetDatabase, "restore", now);
@@ -209,26 +224,34 @@ async function restoreBySwap(deps: RestoreDeps, v: Validated, journal: Journal, 
   journal.phase = "restoring";
   journal.newDatabase = fresh;
   await saveJournal(c, journal);
-  await step(
-    "create database",
-    () => createDatabaseLike(c.RESTORE_DATABASE_URL, c.targetDatabase, fresh),
-    () => fresh,
-  );
-  await step("restore", () =>
-    loadDump({
-      url: c.RESTORE_DATABASE_URL,
-      database: fresh,
-      kind: v.kind as "custom" | "plain",
-      path: v.staged,
-      singleTransaction: false,
-      clean: false,
-      jobs: c.RESTORE_JOBS,
-      pgRestoreBin: c.PG_RESTORE_BIN,
-      psqlBin: c.PSQL_BIN,
-      log: deps.log,
-    }),
-  );
-  await step("analyze", () => analyze(c.RESTORE_DATABASE_URL, fresh));
+  const abort = new AbortController();
+  stopping.catch(() => abort.abort());
+  const loading = (async () => {
+    await step(
+      "create database",
+      () => createDatabaseLike(c.RESTORE_DATABASE_URL, c.targetDatabase, fresh),
+      () => fresh,
+    );
+    await step("restore", () =>
+      loadDump({
+        url: c.RESTORE_DATABASE_URL,
+        database: fresh,
+        kind: v.kind as "custom" | "plain",
+        path: v.staged,
+        singleTransaction: false,
+        clean: false,
+        jobs: c.RESTORE_JOBS,
+        pgRestoreBin: c.PG_RESTORE_BIN,
+        psqlBin: c.PSQL_BIN,
+        signal: abort.signal,
+        log: deps.log,
+      }),
+    );
+  })();
+  // Both settle before the run moves on, so nothing is still creating or loading the database a failure drops.
+  const [stopped, loaded] = await Promise.allSettled([stopping, loading]);
+  if (stopped.status === "rejected") throw stopped.reason;
+  if (loaded.status === "rejected") throw loaded.reason;
   journal.phase = "swapping";
   journal.oldDatabase = old;
   await saveJournal(c, journal);

@@ -42,13 +42,20 @@ export function describeExit(name: string, r: { code: number | null; signal: Nod
   return `${name} ${how}${detail}`;
 }
 
-/** Runs a tool to completion, keeping bounded stdout (up to `maxStdout`) and the tail of stderr. */
+/**
+ * Runs a tool to completion, keeping bounded stdout (up to `maxStdout`) and the tail of stderr. An aborted `signal`
+ * kills it with SIGTERM; the result then reports that signal.
+ */
 export async function runTool(
   bin: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; maxStdout?: number; input?: string } = {},
+  opts: { env?: NodeJS.ProcessEnv; maxStdout?: number; input?: string; signal?: AbortSignal } = {},
 ): Promise<ToolResult> {
-  const child = spawn(bin, args, { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(bin, args, {
+    env: opts.env ?? process.env,
+    stdio: ["pipe", "pipe", "pipe"],
+    signal: opts.signal,
+  });
   const out = tailCollector(opts.maxStdout ?? 1 << 20);
   const err = tailCollector();
   child.stdout.on("data", (c: Buffer) => out.push(c));

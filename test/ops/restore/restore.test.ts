@@ -60,17 +60,21 @@ async function identity(path: string) {
   return { sha256, size };
 }
 
-/** Restores `path`, recording at the restore step whether the stand-ins were down and the flag was up. */
+/**
+ * Restores `path`, recording once the stop is done and again once the live database has been swapped whether the
+ * stand-ins were down and the flag was up.
+ */
 async function restoreObserved(cfg: RestoreConfig, path: string) {
-  const during: { running: Record<string, boolean>; flag: boolean }[] = [];
+  const during: { step: string; running: Record<string, boolean>; flag: boolean }[] = [];
   const result = await restoreFile(
     {
       config: cfg,
       docker,
       log,
       onStep: async (s) => {
-        if (s === "stop containers")
+        if (s === "stop containers" || s === "swap")
           during.push({
+            step: s,
             running: await standIns.running(),
             flag: await stat(cfg.RESTORE_MAINTENANCE_FLAG_FILE).then(
               () => true,
@@ -142,7 +146,11 @@ describe("restore", () => {
       expect(result.error).toBeUndefined();
       expect(result.status).toBe("ok");
       expect(result.kind).toBe(type.split(" ")[0]);
-      expect(during).toEqual([{ running: Object.fromEntries(standIns.names.map((n) => [n, false])), flag: true }]);
+      const down = { running: Object.fromEntries(standIns.names.map((n) => [n, false])), flag: true };
+      expect(during).toEqual([
+        { step: "stop containers", ...down },
+        { step: "swap", ...down },
+      ]);
       expect(await standIns.running()).toEqual(Object.fromEntries(standIns.names.map((n) => [n, true])));
       expect(await rowCounts(target.url)).toEqual(await rowCounts(source.url));
       await expect(stat(cfg.RESTORE_MAINTENANCE_FLAG_FILE)).rejects.toThrow();
@@ -164,13 +172,50 @@ describe("restore", () => {
     const { result, during } = await restoreObserved(config(watch), path);
     expect(result.status).toBe("failed");
     expect(result.error).toMatch(/psql exited with code 3.*division by zero/);
-    expect(during).toHaveLength(1); // it had stopped them
+    expect(during.map((d) => d.step)).toEqual(["stop containers"]); // it had stopped them, and never swapped
     expect(await standIns.running()).toEqual(Object.fromEntries(standIns.names.map((n) => [n, true])));
     expect(await rowCounts(target.url)).toEqual(liveCounts);
     expect(await targetDatabases()).toEqual(before); // the half-restored copy is gone
     const failed = await readdir(join(watch, "failed"));
     expect(failed.some((f) => f.endsWith("broken.sql"))).toBe(true);
     expect(failed.some((f) => f.endsWith("broken.sql.result.json"))).toBe(true);
+  });
+
+  it("a stop that fails cuts the load short: the live database is untouched and the others run again", async () => {
+    const liveCounts = await rowCounts(target.url);
+    const before = await targetDatabases();
+    const doomed = await startStandIns("ops-restore-gone", ["api"]);
+    cleanups.push(doomed.remove);
+    const { watch, path } = await drop("stop-fails.dump", dumps.custom!);
+    // A load that would never end by itself: the run only finishes if the failed stop cuts it short.
+    const hang = await writeScript(
+      join(watch, "pg_restore-hang"),
+      `case "$*" in *--exit-on-error*) exec sleep 3600;; esac\nexec ${pgBin("pg_restore")} "$@"`,
+    );
+    const cfg = config(watch, {
+      RESTORE_STOP_CONTAINERS: [...standIns.names, ...doomed.names].join(","),
+      PG_RESTORE_BIN: hang,
+    });
+    const result = await restoreFile(
+      {
+        config: cfg,
+        docker,
+        log,
+        // Chosen as a target while running, gone by the time it is stopped: the engine answers 404.
+        onStep: async (s) => {
+          if (s === "pre-restore backup") await doomed.remove();
+        },
+      },
+      path,
+      await identity(path),
+    );
+    expect(result.status).toBe("failed");
+    expect(result.error).toMatch(/^\(HTTP code 404\) no such container/);
+    expect(result.steps.some((s) => s.name === "swap")).toBe(false);
+    expect(await standIns.running()).toEqual(Object.fromEntries(standIns.names.map((n) => [n, true])));
+    expect(await rowCounts(target.url)).toEqual(liveCounts);
+    expect(await targetDatabases()).toEqual(before); // the side database, loaded or not, is gone
+    await expect(stat(cfg.RESTORE_MAINTENANCE_FLAG_FILE)).rejects.toThrow();
   });
 
   it("files that are not dumps, or whose manifest does not match, fail before anything is stopped", async () => {
@@ -261,7 +306,12 @@ describe("restore", () => {
         async () => (await targetDatabases()).length > before.length,
         30_000,
       );
-      expect(Object.values(await standIns.running())).toEqual([false, false]);
+      // the load starts while the containers stop; they are down well before anything could be swapped
+      await waitUntil(
+        "the app containers to be stopped",
+        async () => Object.values(await standIns.running()).every((r) => !r),
+        30_000,
+      );
     } finally {
       process.kill(-child.pid!, "SIGKILL");
       await exited;
