@@ -99,6 +99,11 @@ try {
   console.log(
     `our downtime, stop → running again (median of ${rounds})     : ${fmtS(downMedian)}  ratio ${(downMedian / rawMedian).toFixed(2)} (target <= 1.3)`,
   );
+  const paired = percentile(
+    downMs.map((d, i) => d / rawMs[i]!),
+    50,
+  );
+  console.log(`median of the rounds' own ratios                         : ${paired.toFixed(2)}`);
   console.log(`steps of the last run (stop and load overlap; ANALYZE runs while the services start):`);
   for (const s of last!.steps) console.log(`  step ${s.name.padEnd(20)} ${fmtS(s.ms)}`);
 } finally {
