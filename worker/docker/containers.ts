@@ -88,7 +88,7 @@ const STALE_ATTACHMENT = /network \S+ not found|endpoint with name \S+ already e
 
 /**
  * Creates (or reuses) the instance's container and starts it. A reused container whose network attachment went
- * stale is detached by force, removed and made anew.
+ * stale is removed, its leftover endpoint deleted, and the container made anew.
  */
 export async function createAndStart(docker: Docker, plan: ContainerPlan): Promise<Docker.Container> {
   const container = await createOrReuse(docker, plan);
@@ -97,12 +97,13 @@ export async function createAndStart(docker: Docker, plan: ContainerPlan): Promi
     return container;
   } catch (err) {
     if (!STALE_ATTACHMENT.test(String(err))) throw err;
-    const name = containerName(plan.labels.deployment, plan.labels.instanceId);
+    await container.remove({ force: true });
+    // Only once no container has the name does a forced disconnect delete the network's endpoint of that name
+    // (for an existing container it just edits the container's settings). None left is fine.
     await docker
       .getNetwork(plan.network)
-      .disconnect({ Container: name, Force: true })
+      .disconnect({ Container: containerName(plan.labels.deployment, plan.labels.instanceId), Force: true })
       .catch(() => {});
-    await container.remove({ force: true });
     const fresh = await createOrReuse(docker, plan);
     await startIfNeeded(fresh);
     return fresh;
