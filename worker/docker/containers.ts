@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import type { ChallengeRow } from "../../core/challenges.ts";
-import { isConflict, isNotFound, isNotModified, PermanentStartError } from "./errors.ts";
+import { isConflict, isNotFound, isNotModified, isStaleAttachment, PermanentStartError } from "./errors.ts";
 import { instanceFilter, instanceLabels, type InstanceLabels } from "./labels.ts";
 import { networkName, removeNetwork } from "./networks.ts";
 
@@ -82,10 +82,6 @@ export async function startIfNeeded(container: Docker.Container): Promise<void> 
   }
 }
 
-// What an engine restarted under a stopped container can leave: its network made again under a new id, or its
-// old endpoint still registered on the network.
-const STALE_ATTACHMENT = /network \S+ not found|endpoint with name \S+ already exists in network/i;
-
 /**
  * Creates (or reuses) the instance's container and starts it. A reused container whose network attachment went
  * stale is removed, its leftover endpoint deleted, and the container made anew.
@@ -96,7 +92,7 @@ export async function createAndStart(docker: Docker, plan: ContainerPlan): Promi
     await startIfNeeded(container);
     return container;
   } catch (err) {
-    if (!STALE_ATTACHMENT.test(String(err))) throw err;
+    if (!isStaleAttachment(err)) throw err;
     await container.remove({ force: true });
     // Only once no container has the name does a forced disconnect delete the network's endpoint of that name
     // (for an existing container it just edits the container's settings). None left is fine.

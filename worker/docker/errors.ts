@@ -16,8 +16,18 @@ export function isEngineUnreachable(err: unknown): boolean {
   return ["ECONNREFUSED", "ECONNRESET", "ENOENT", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"].includes(code ?? "");
 }
 
-/** Engine hiccups worth a retry: 5xx answers and an engine that does not answer (yet). */
+// What an engine restarted under a stopped container can leave: its network made again under a new id, or its
+// old endpoint still registered on the network.
+const STALE_ATTACHMENT = /network \S+ not found|endpoint with name \S+ already exists in network/i;
+
+export const isStaleAttachment = (err: unknown) => STALE_ATTACHMENT.test(String(err));
+
+/**
+ * Engine hiccups worth a retry: 5xx answers, an engine that does not answer (yet), and a stale network attachment
+ * (the failed attempt's cleanup removes the network, so the next one starts from a new one).
+ */
 export function isTransientDockerError(err: unknown): boolean {
   const status = statusOf(err);
+  if (isStaleAttachment(err)) return true;
   return status !== undefined ? status >= 500 : isEngineUnreachable(err);
 }
