@@ -44,7 +44,7 @@ export function describeExit(name: string, r: { code: number | null; signal: Nod
 
 /**
  * Runs a tool to completion, keeping bounded stdout (up to `maxStdout`) and the tail of stderr. An aborted `signal`
- * kills it with SIGTERM; the result then reports that signal.
+ * kills it (SIGTERM) and the call rejects with an AbortError.
  */
 export async function runTool(
   bin: string,
