@@ -16,6 +16,7 @@ import { runToolOk } from "../ops/shared/process.ts";
 import { docker, startStandIns } from "../test/ops/support/containers.ts";
 import { pgBin, query } from "../test/ops/support/postgres.ts";
 import { fmtS, generateDatabase, measure } from "../test/ops/support/bench.ts";
+import { waitUntil } from "../test/support/wait.ts";
 import { percentile } from "./stats.ts";
 
 const adminUrl = process.env.TEST_DATABASE_URL!;
@@ -44,14 +45,17 @@ try {
   });
 
   const quiesce = async () => {
-    for (let waited = 0; waited < 300_000; waited += 500) {
-      const [busy] = await query<{ n: number }>(
-        adminUrl,
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
-      );
-      if (busy!.n === 0) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await waitUntil(
+      "autovacuum to go idle",
+      async () =>
+        (
+          await query<{ n: number }>(
+            adminUrl,
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
+          )
+        )[0]!.n === 0,
+      300_000,
+    );
     await query(adminUrl, "CHECKPOINT");
     await runToolOk("sync", []);
   };

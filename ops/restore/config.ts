@@ -25,7 +25,7 @@ const schema = z
     RESTORE_STABLE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
     RESTORE_STATE_FILE: absolutePath.optional(),
     RESTORE_MODE: z.enum(["swap", "in-place"]).default("swap"),
-    // Parallel pg_restore jobs for custom-format dumps in swap mode (the services are down for the whole load).
+    // Parallel pg_restore jobs for custom-format dumps in swap mode (nearly all of the load is downtime).
     RESTORE_JOBS: int(1, 32, Math.min(availableParallelism(), 8)),
     // Databases a restore may replace; the target's own name by default. postgres and template* never.
     RESTORE_ALLOWED_DATABASES: list,

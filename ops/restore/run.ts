@@ -162,9 +162,13 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
       () => stopContainers(deps.docker, targets, c.RESTORE_STOP_TIMEOUT_SECONDS, log),
       () => targets.join(", "),
     );
-    if (v.kind === "sqlite") await stopping.then(() => restoreSqlite(c, v, journal!, runId, step));
-    else if (c.RESTORE_MODE === "in-place") await stopping.then(() => restoreInPlace(deps, v, step));
-    else await restoreBySwap(deps, v, journal, step, stopping);
+    if (v.kind === "sqlite") {
+      await stopping;
+      await restoreSqlite(c, v, journal, runId, step);
+    } else if (c.RESTORE_MODE === "in-place") {
+      await stopping;
+      await restoreInPlace(deps, v, step);
+    } else await restoreBySwap(deps, v, journal, step, stopping);
     result.status = "ok";
   } catch (err) {
     result.error = (err as Error).message;

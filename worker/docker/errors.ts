@@ -24,10 +24,11 @@ export const isStaleAttachment = (err: unknown) => STALE_ATTACHMENT.test(String(
 
 /**
  * Engine hiccups worth a retry: 5xx answers, an engine that does not answer (yet), and a stale network attachment
- * (the failed attempt's cleanup removes the network, so the next one starts from a new one).
+ * (the failed attempt's cleanup removes the container, and the network once nothing holds it, so the next attempt
+ * starts over).
  */
 export function isTransientDockerError(err: unknown): boolean {
-  const status = statusOf(err);
   if (isStaleAttachment(err)) return true;
+  const status = statusOf(err);
   return status !== undefined ? status >= 500 : isEngineUnreachable(err);
 }

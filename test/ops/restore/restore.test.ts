@@ -55,6 +55,14 @@ async function drop(name: string, file: string) {
   return { watch, path };
 }
 
+/** A pg_restore that lists and verifies as usual but hangs once asked to load (`--exit-on-error`). */
+function hangingPgRestore(dir: string): Promise<string> {
+  return writeScript(
+    join(dir, "pg_restore-hang"),
+    `case "$*" in *--exit-on-error*) exec sleep 3600;; esac\nexec ${pgBin("pg_restore")} "$@"`,
+  );
+}
+
 async function identity(path: string) {
   const { sha256, size } = await sha256File(path);
   return { sha256, size };
@@ -188,10 +196,7 @@ describe("restore", () => {
     cleanups.push(doomed.remove);
     const { watch, path } = await drop("stop-fails.dump", dumps.custom!);
     // A load that would never end by itself: the run only finishes if the failed stop cuts it short.
-    const hang = await writeScript(
-      join(watch, "pg_restore-hang"),
-      `case "$*" in *--exit-on-error*) exec sleep 3600;; esac\nexec ${pgBin("pg_restore")} "$@"`,
-    );
+    const hang = await hangingPgRestore(watch);
     const cfg = config(watch, {
       RESTORE_STOP_CONTAINERS: [...standIns.names, ...doomed.names].join(","),
       PG_RESTORE_BIN: hang,
@@ -270,10 +275,7 @@ describe("restore", () => {
     const before = await targetDatabases();
     const { watch, path } = await drop("crash.dump", dumps.custom!);
     // pg_restore hangs when it starts loading data, so the kill lands in the middle of the restore.
-    const hang = await writeScript(
-      join(watch, "pg_restore-hang"),
-      `case "$*" in *--exit-on-error*) exec sleep 3600;; esac\nexec ${pgBin("pg_restore")} "$@"`,
-    );
+    const hang = await hangingPgRestore(watch);
     const cfg = config(watch, { PG_RESTORE_BIN: hang });
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
