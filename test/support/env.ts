@@ -12,6 +12,10 @@ export const testEnv = {
   get redisUrl() {
     return required("TEST_REDIS_URL");
   },
+  /** Where the suite's Docker engine publishes container ports (its network namespace's address). */
+  get engineHost() {
+    return process.env.TEST_ENGINE_HOST ?? "127.0.0.1";
+  },
   get challengeImage() {
     return process.env.TEST_CHALLENGE_IMAGE ?? "ctf-instancer/challenge-web:latest";
   },
