@@ -34,20 +34,34 @@ bool() { # bool NAME VALUE -> prints 1 or nothing
   esac
 }
 
+# port NAME VALUE: the port after the last colon (already matched against PORT_RE) is at most 65535.
+port() {
+  [ "${2##*:}" -le 65535 ] || fail "$1='$2' has a port above 65535"
+}
+
 # list VALUE: comma/space separated -> one item per line, empties dropped
 list() { printf '%s\n' "$1" | tr ', ' '\n\n' | grep -v '^$' || true; }
 
-IPV4='[0-9]{1,3}(\.[0-9]{1,3}){3}'
+# Octets 0-255 and ports 1-65535 checked here: nginx accepts a port above 65535 in proxy_pass and fails every
+# request with a bare 500, and `nginx -t` does not notice.
+OCTET='(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])'
+IPV4="$OCTET(\\.$OCTET){3}"
+PORT_RE='[1-9][0-9]{0,4}'
 IPV6='[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*'
 HOSTNAME_RE='[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*'
 PATH_RE='/[A-Za-z0-9._/-]*'
-LISTEN_RE="([0-9]{1,5}|$IPV4:[0-9]{1,5}|\[$IPV6\]:[0-9]{1,5})"
+LISTEN_RE="($PORT_RE|$IPV4:$PORT_RE|\[$IPV6\]:$PORT_RE)"
 DURATION_RE='[0-9]{1,6}(ms|s|m|h)?'
 
 # --- upstream and resolver ---------------------------------------------------------------------------
 UPSTREAM=${GATEWAY_UPSTREAM:-web:5000}
-check GATEWAY_UPSTREAM "$UPSTREAM" "($HOSTNAME_RE|$IPV4|\[$IPV6\]):[0-9]{1,5}" "must be host:port"
+check GATEWAY_UPSTREAM "$UPSTREAM" "($HOSTNAME_RE|$IPV4|\[$IPV6\]):$PORT_RE" "must be host:port (port 1-65535)"
+port GATEWAY_UPSTREAM "$UPSTREAM"
 upstream_host=${UPSTREAM%:*}
+# A name whose last label is all digits is a mistyped address (300.0.0.1), not something DNS can answer.
+case ${upstream_host##*.} in *[!0-9]*) ;; *)
+  printf '%s\n' "$upstream_host" | grep -Eq "^$IPV4\$" || fail "GATEWAY_UPSTREAM='$UPSTREAM' is not a valid IPv4 address" ;;
+esac
 
 RESOLVER=''
 if ! printf '%s\n' "$upstream_host" | grep -Eq "^($IPV4|\[$IPV6\])\$"; then
@@ -65,22 +79,28 @@ check GATEWAY_RESOLVER_VALID "$RESOLVER_VALID" "$DURATION_RE" "must be a duratio
 
 # --- listening and limits --------------------------------------------------------------------------------
 LISTEN=${GATEWAY_LISTEN:-8000}
-check GATEWAY_LISTEN "$LISTEN" "$LISTEN_RE" "must be a port or address:port"
+check GATEWAY_LISTEN "$LISTEN" "$LISTEN_RE" "must be a port or address:port (port 1-65535)"
+port GATEWAY_LISTEN "$LISTEN"
 TLS_LISTEN=${GATEWAY_TLS_LISTEN:-8443}
-check GATEWAY_TLS_LISTEN "$TLS_LISTEN" "$LISTEN_RE" "must be a port or address:port"
+check GATEWAY_TLS_LISTEN "$TLS_LISTEN" "$LISTEN_RE" "must be a port or address:port (port 1-65535)"
+port GATEWAY_TLS_LISTEN "$TLS_LISTEN"
 MAX_BODY_SIZE=${GATEWAY_MAX_BODY_SIZE:-16k}
 check GATEWAY_MAX_BODY_SIZE "$MAX_BODY_SIZE" '[0-9]{1,9}[km]?' "must be a size such as 16k"
 RATE_LIMIT=${GATEWAY_RATE_LIMIT:-20r/s}
-check GATEWAY_RATE_LIMIT "$RATE_LIMIT" '[0-9]{1,6}r/[sm]' "must be a rate such as 20r/s"
+check GATEWAY_RATE_LIMIT "$RATE_LIMIT" '[1-9][0-9]{0,5}r/[sm]' "must be a rate such as 20r/s (at least 1)"
 RATE_BURST=${GATEWAY_RATE_BURST:-40}
 check GATEWAY_RATE_BURST "$RATE_BURST" '[0-9]{1,6}' "must be a number"
+# nginx refuses `burst=0`; no burst is said by leaving the parameter out.
+RATE_BURST_PARAM=''
+[ "$RATE_BURST" -eq 0 ] || RATE_BURST_PARAM=" burst=$RATE_BURST"
 PROXY_CONNECT_TIMEOUT=${GATEWAY_PROXY_CONNECT_TIMEOUT:-2s}
 check GATEWAY_PROXY_CONNECT_TIMEOUT "$PROXY_CONNECT_TIMEOUT" "$DURATION_RE" "must be a duration such as 2s"
 # Above the API's own bounded wait on /assign (ASSIGN_WAIT_SECONDS, 30 s by default).
 PROXY_READ_TIMEOUT=${GATEWAY_PROXY_READ_TIMEOUT:-60s}
 check GATEWAY_PROXY_READ_TIMEOUT "$PROXY_READ_TIMEOUT" "$DURATION_RE" "must be a duration such as 60s"
 RETRY_AFTER_SECONDS=${GATEWAY_RETRY_AFTER_SECONDS:-30}
-check GATEWAY_RETRY_AFTER_SECONDS "$RETRY_AFTER_SECONDS" '[0-9]{1,5}' "must be a number of seconds"
+# At least 1: the page reloads itself after this many seconds, and 0 would reload every open tab in a loop.
+check GATEWAY_RETRY_AFTER_SECONDS "$RETRY_AFTER_SECONDS" '[1-9][0-9]{0,4}' "must be a number of seconds (at least 1)"
 
 TRUSTED_PROXIES=''
 for cidr in $(list "${GATEWAY_TRUSTED_PROXIES:-}"); do
@@ -143,7 +163,8 @@ if [ -n "$CERTBOT_ENABLED" ]; then
     HTTPS_REDIRECT=$FORCE_HTTPS
   fi
   HTTPS_PORT=${GATEWAY_PUBLIC_HTTPS_PORT:-443}
-  check GATEWAY_PUBLIC_HTTPS_PORT "$HTTPS_PORT" '[0-9]{1,5}' "must be a port"
+  check GATEWAY_PUBLIC_HTTPS_PORT "$HTTPS_PORT" "$PORT_RE" "must be a port (1-65535)"
+  port GATEWAY_PUBLIC_HTTPS_PORT "$HTTPS_PORT"
   [ "$HTTPS_PORT" = 443 ] || HTTPS_PORT_SUFFIX=":$HTTPS_PORT"
 fi
 
@@ -167,7 +188,7 @@ HAS_CONTACT=''
 # --- render ----------------------------------------------------------------------------------------------------
 export GWR_RENDER_DIR="${OUT%/}" GWR_UPSTREAM="$UPSTREAM" GWR_RESOLVER="$RESOLVER" GWR_RESOLVER_VALID="$RESOLVER_VALID" \
   GWR_LISTEN="$LISTEN" GWR_TLS_LISTEN="$TLS_LISTEN" GWR_MAX_BODY_SIZE="$MAX_BODY_SIZE" GWR_RATE_LIMIT="$RATE_LIMIT" \
-  GWR_RATE_BURST="$RATE_BURST" GWR_RATE_EXEMPT="$RATE_EXEMPT" GWR_TRUSTED_PROXIES="$TRUSTED_PROXIES" \
+  GWR_RATE_BURST_PARAM="$RATE_BURST_PARAM" GWR_RATE_EXEMPT="$RATE_EXEMPT" GWR_TRUSTED_PROXIES="$TRUSTED_PROXIES" \
   GWR_PROXY_CONNECT_TIMEOUT="$PROXY_CONNECT_TIMEOUT" GWR_PROXY_READ_TIMEOUT="$PROXY_READ_TIMEOUT" \
   GWR_RETRY_AFTER_SECONDS="$RETRY_AFTER_SECONDS" GWR_FLAG_FILE="$FLAG_FILE" GWR_WORKER_USER="$WORKER_USER" \
   GWR_WORKER_PROCESSES="$WORKER_PROCESSES" GWR_ERROR_LOG="$ERROR_LOG" GWR_LOG_LEVEL="$LOG_LEVEL" \

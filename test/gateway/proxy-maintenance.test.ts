@@ -217,6 +217,7 @@ describe("gateway rate limiting", () => {
   const upstream = new StubUpstream();
   let limited: TestGateway;
   let exempt: TestGateway;
+  let noBurst: TestGateway;
 
   beforeAll(async () => {
     await upstream.start();
@@ -226,10 +227,12 @@ describe("gateway rate limiting", () => {
       upstreamPort: upstream.port,
       env: { ...env, GATEWAY_RATE_LIMIT_EXEMPT: "127.0.0.0/8" },
     });
+    noBurst = await TestGateway.start({ upstreamPort: upstream.port, env: { ...env, GATEWAY_RATE_BURST: "0" } });
   });
   afterAll(async () => {
     await limited?.stop();
     await exempt?.stop();
+    await noBurst?.stop();
     await upstream.stop();
   });
 
@@ -251,5 +254,12 @@ describe("gateway rate limiting", () => {
     expect(page.text).toContain("Too many requests");
 
     for (let i = 0; i < 6; i++) expect((await get(exempt.url("/instances"))).status).toBe(200);
+    // A flood does not write one error-log line per refused request at the default level.
+    expect(limited.logs).not.toContain("limiting requests");
+  });
+
+  it("GATEWAY_RATE_BURST=0 lets one request through per period and refuses the next", async () => {
+    expect((await get(noBurst.url("/instances"))).status).toBe(200);
+    expect((await get(noBurst.url("/instances"))).status).toBe(429);
   });
 });

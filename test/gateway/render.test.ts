@@ -66,6 +66,15 @@ describe("gateway renderer", () => {
     ["GATEWAY_TRUSTED_PROXIES", "10.0.0.0/8,all", "GATEWAY_TRUSTED_PROXIES='all' must list addresses or CIDRs"],
     ["GATEWAY_ACCESS_LOG", "/x.log gateway;", "GATEWAY_ACCESS_LOG='gateway;' must be off or absolute paths"],
     ["GATEWAY_RETRY_AFTER_SECONDS", "30s", "GATEWAY_RETRY_AFTER_SECONDS='30s' must be a number"],
+    ["GATEWAY_RETRY_AFTER_SECONDS", "0", "GATEWAY_RETRY_AFTER_SECONDS='0' must be a number of seconds (at least 1)"],
+    ["GATEWAY_UPSTREAM", "127.0.0.1:70000", "GATEWAY_UPSTREAM='127.0.0.1:70000' has a port above 65535"],
+    ["GATEWAY_UPSTREAM", "web:0", "GATEWAY_UPSTREAM='web:0' must be host:port (port 1-65535)"],
+    ["GATEWAY_UPSTREAM", "300.0.0.1:5000", "GATEWAY_UPSTREAM='300.0.0.1:5000' is not a valid IPv4 address"],
+    ["GATEWAY_LISTEN", "0", "GATEWAY_LISTEN='0' must be a port or address:port (port 1-65535)"],
+    ["GATEWAY_LISTEN", "65536", "GATEWAY_LISTEN='65536' has a port above 65535"],
+    ["GATEWAY_LISTEN", "999.1.1.1:80", "GATEWAY_LISTEN='999.1.1.1:80' must be a port or address:port"],
+    ["GATEWAY_TLS_LISTEN", "[::1]:99999", "GATEWAY_TLS_LISTEN='[::1]:99999' has a port above 65535"],
+    ["GATEWAY_RATE_LIMIT", "0r/s", "GATEWAY_RATE_LIMIT='0r/s' must be a rate such as 20r/s (at least 1)"],
     ["MAINTENANCE_CONTACT_LINK", "javascript:alert(1)", "MAINTENANCE_CONTACT_LINK must start with https://"],
     ["MAINTENANCE_CONTACT_LABEL", "two\nlines", "MAINTENANCE_CONTACT_LABEL must be a single line"],
     ["MAINTENANCE_CONTACT_LABEL", "x".repeat(257), "MAINTENANCE_CONTACT_LABEL is longer than 256 characters"],
@@ -95,11 +104,20 @@ describe("gateway renderer", () => {
     expect(await readFile(join(literal, "nginx.conf"), "utf8")).not.toContain("resolver ");
   });
 
+  it("renders GATEWAY_RATE_BURST=0 as no burst, which nginx accepts (it refuses burst=0)", async () => {
+    const target = out();
+    expect((await render({ GATEWAY_UPSTREAM: "127.0.0.1:5000", GATEWAY_RATE_BURST: "0" }, target)).code).toBe(0);
+    expect(await readFile(join(target, "app.conf"), "utf8")).toContain("limit_req zone=gw_requests nodelay;");
+    const verdict = await nginxTest(dir, join(target, "nginx.conf"));
+    expect(verdict.code, verdict.stderr).toBe(0);
+  });
+
   it("every option combination renders a configuration nginx accepts", async () => {
     const live = join(dir, "live");
     await writeSelfSignedCertificate(live, ["gw.example", "www.gw.example"]);
     const combos: Record<string, string>[] = [
       {},
+      { GATEWAY_LISTEN: "[::1]:65535", GATEWAY_RATE_LIMIT: "1r/m", GATEWAY_RATE_BURST: "7" },
       {
         GATEWAY_TRUSTED_PROXIES: "10.0.0.0/8, 172.16.0.0/12,fd00::/8",
         GATEWAY_RATE_LIMIT_EXEMPT: "192.0.2.10",
