@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { DbClient } from "./db.ts";
 import { idSchema } from "./ids.ts";
+import { storableString } from "./text.ts";
 
 /** What an operator may set for a challenge (PUT /challenges/{id} body, and each entry of CHALLENGES_FILE). */
 export const challengeSpecSchema = z.strictObject({
@@ -11,11 +12,15 @@ export const challengeSpecSchema = z.strictObject({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, "must be a Docker image reference"),
   port: z.number().int().min(1).max(65535),
   memory_mb: z.number().int().min(16).max(65536).default(256),
-  cpus: z.number().gt(0).max(64).default(0.5),
+  // The column is numeric(6,3): anything below a thousandth would round to 0 there.
+  cpus: z.number().min(0.001).max(64).default(0.5),
   pids_limit: z.number().int().min(8).max(65536).default(128),
   ttl_seconds: z.number().int().min(5).max(604800).nullable().default(null),
   env: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be shell identifiers"), z.string().max(4096))
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be shell identifiers"),
+      storableString().max(4096),
+    )
     .default({}),
   // Capabilities to keep (all others are dropped); must be in the operator's ALLOWED_CAPABILITIES.
   cap_add: z
@@ -30,8 +35,7 @@ export const challengeSpecSchema = z.strictObject({
   /** Start the container again when it exits, up to MAX_RESTARTS times. */
   restart_on_exit: z.boolean().default(false),
   /** Per-team flag template, `{}` marks where the team's HMAC goes, e.g. `flag{{}}`. */
-  flag_format: z
-    .string()
+  flag_format: storableString()
     .max(200)
     .refine((f) => f.includes("{}"), "must contain {} where the team's secret part goes")
     .nullable()

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { getChallenge } from "../core/challenges.ts";
 import { deriveFlag, flagOwner, recordSubmission, type FlagResult } from "../core/flags.ts";
 import { idSchema } from "../core/ids.ts";
+import { storableString } from "../core/text.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
 import { AppError } from "../runtime/errors.ts";
 
@@ -15,7 +16,7 @@ export default defineEndpoint({
   auth: "token",
   summary:
     "Check a team's flag for a challenge with per-team flags: correct, wrong, or other_team (another team's flag — recorded as a cheat signal).",
-  body: z.strictObject({ team_id: idSchema, challenge_id: idSchema, flag: z.string().min(1).max(512) }),
+  body: z.strictObject({ team_id: idSchema, challenge_id: idSchema, flag: storableString().min(1).max(512) }),
   responses: { 200: z.object({ result: z.enum(["correct", "wrong", "other_team"]) }) },
   errors: [400, 401, 404, 409, 413, 415, 503],
   async handler({ deps, requestId, log }, { body }) {

@@ -8,11 +8,25 @@ import { instanceView, instanceViewSchema } from "./shared/instance-view.ts";
 const encodeCursor = (createdAt: Date, id: string) =>
   Buffer.from(`${createdAt.toISOString()}|${id}`).toString("base64url");
 
+// Years from 1970 on: every cursor issued is; earlier ones (year 0) PostgreSQL may refuse.
+const ISO_MS = /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * A cursor is opaque: only one this endpoint issued is accepted. Its date must be exactly what `toISOString`
+ * writes (which PostgreSQL reads), so dates JavaScript parses but PostgreSQL refuses never reach the query.
+ */
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, "base64url").toString().split("|");
-  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !z.uuid().safeParse(id).success)
-    throw new AppError("validation_failed", "query field 'cursor': not a cursor returned by this endpoint");
-  return { createdAt, id };
+  const [createdAt, id, ...rest] = Buffer.from(cursor, "base64url").toString().split("|");
+  const valid =
+    rest.length === 0 &&
+    createdAt !== undefined &&
+    ISO_MS.test(createdAt) &&
+    !Number.isNaN(Date.parse(createdAt)) &&
+    new Date(createdAt).toISOString() === createdAt &&
+    z.uuid().safeParse(id).success &&
+    encodeCursor(new Date(createdAt), id!) === cursor;
+  if (!valid) throw new AppError("invalid_cursor", "query field 'cursor': not a cursor returned by this endpoint");
+  return { createdAt: createdAt!, id: id! };
 }
 
 export default defineEndpoint({

@@ -93,11 +93,19 @@ async function readJson(c: Context): Promise<unknown> {
   if (!/^application\/json\s*(;|$)/i.test(type))
     throw new AppError("unsupported_media_type", "Content-Type must be application/json");
   const text = await c.req.text();
+  let protoKey = false;
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text, (key, value: unknown) => {
+      if (key === "__proto__") protoKey = true;
+      return value;
+    });
   } catch {
     throw new AppError("invalid_json", "request body is not valid JSON");
   }
+  // Validation would drop this key silently (on a plain object it is the prototype, not data): refuse it instead.
+  if (protoKey) throw new AppError("validation_failed", "body: the key '__proto__' is not accepted");
+  return parsed;
 }
 
 function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {

@@ -7,7 +7,12 @@ const valid = { team_id: "team1", challenge_id: "web100" };
 describe("bad input gets a 4xx envelope and creates nothing", () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await TestStack.start({ worker: false, assignWaitSeconds: 0 });
+    stack = await TestStack.start({
+      worker: false,
+      assignWaitSeconds: 0,
+      env: { FLAG_SECRET: "flag-secret-0123456789abcdef0123456789" },
+    });
+    await stack.request("PUT", "/challenges/flagged", { body: { image: "a", port: 80, flag_format: "CTF{{}}" } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -69,7 +74,68 @@ describe("bad input gets a 4xx envelope and creates nothing", () => {
     expectEnvelope(await stack.request("GET", "/instances/5b0f1b9e-0d7a-4c2e-9a59-1f1f2b6f3c11"), 404, "not_found");
     expectEnvelope(await stack.request("GET", "/instances?state=sleeping"), 400, "validation_failed");
     expectEnvelope(await stack.request("GET", "/instances?limit=0"), 400, "validation_failed");
-    expectEnvelope(await stack.request("GET", "/instances?cursor=garbage"), 400, "validation_failed");
+  });
+
+  it("a cursor this endpoint did not issue → 400 invalid_cursor, whatever JavaScript makes of its date", async () => {
+    const uuid = "5b0f1b9e-0d7a-4c2e-9a59-1f1f2b6f3c11";
+    const forged = [
+      "1",
+      "0",
+      "March 7",
+      "2026-02-30T00:00:00Z",
+      "2026-02-30T00:00:00.000Z",
+      "+275760-09-13T00:00:00.000Z",
+    ];
+    const cursors = [
+      "garbage",
+      ...forged.map((date) => Buffer.from(`${date}|${uuid}`).toString("base64url")),
+      Buffer.from(`0000-01-01T00:00:00.000Z|${uuid}`).toString("base64url"),
+      Buffer.from(`2026-01-01T00:00:00.000Z|not-a-uuid`).toString("base64url"),
+    ];
+    for (const cursor of cursors)
+      expectEnvelope(
+        await stack.request("GET", `/instances?cursor=${encodeURIComponent(cursor)}`),
+        400,
+        "invalid_cursor",
+      );
+    const issued = Buffer.from(`2026-01-01T00:00:00.000Z|${uuid}`).toString("base64url");
+    expect(await stack.request("GET", `/instances?cursor=${issued}`)).toMatchObject({ status: 200 });
+  });
+
+  it("a NUL character in text bound for the database → 400 naming the field", async () => {
+    const flag = await stack.request("POST", "/flags/verify", {
+      body: { team_id: "team1", challenge_id: "flagged", flag: "CTF{\u0000}" },
+    });
+    expectEnvelope(flag, 400, "validation_failed");
+    expect(flag.body.error.message).toMatch(/'flag'.*NUL/);
+    const env = await stack.request("PUT", "/challenges/nul1", {
+      body: { image: "a", port: 80, env: { A: "x\u0000" } },
+    });
+    expectEnvelope(env, 400, "validation_failed");
+    expect(env.body.error.message).toMatch(/'env\.A'.*NUL/);
+    const format = await stack.request("PUT", "/challenges/nul1", {
+      body: { image: "a", port: 80, flag_format: "CTF{{}}\u0000" },
+    });
+    expectEnvelope(format, 400, "validation_failed");
+    expect(format.body.error.message).toMatch(/'flag_format'.*NUL/);
+  });
+
+  it("cpus below what the column holds (a thousandth) → 400; a thousandth is accepted", async () => {
+    for (const cpus of [0.0001, 1e-9]) {
+      const res = await stack.request("PUT", "/challenges/tiny", { body: { image: "a", port: 80, cpus } });
+      expectEnvelope(res, 400, "validation_failed");
+      expect(res.body.error.message).toMatch(/'cpus'/);
+    }
+    const ok = await stack.request("PUT", "/challenges/tiny", { body: { image: "a", port: 80, cpus: 0.001 } });
+    expect(ok).toMatchObject({ status: 201, body: { cpus: 0.001 } });
+  });
+
+  it("an env key __proto__ is refused, not dropped", async () => {
+    const res = await stack.request("PUT", "/challenges/proto", {
+      body: '{"image":"a","port":80,"env":{"__proto__":"x","B":"y"}}',
+    });
+    expectEnvelope(res, 400, "validation_failed");
+    expect(res.body.error.message).toMatch(/__proto__/);
   });
 
   it("challenge writes are validated", async () => {
