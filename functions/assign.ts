@@ -22,7 +22,7 @@ export default defineEndpoint({
     200: instanceViewSchema.extend({ message: z.string() }),
     202: instanceViewSchema.extend({ message: z.string(), status_url: z.string() }),
   },
-  errors: [400, 401, 404, 409, 413, 415, 429, 500, 503],
+  errors: [400, 401, 404, 409, 413, 415, 429, 500, 502, 503],
   async handler({ deps, requestId, hono }, { body }) {
     await assertQueueReachable(deps);
     const { config } = deps;
@@ -69,7 +69,7 @@ export default defineEndpoint({
         },
       };
     if (latest.state === "failed")
-      throw new AppError("internal_error", `the instance failed to start: ${latest.error ?? "unknown reason"}`, {
+      throw new AppError("instance_failed", `the instance failed to start: ${latest.error ?? "unknown reason"}`, {
         details: { instance_id: latest.id, reason: latest.error },
       });
     if (latest.state === "removed")

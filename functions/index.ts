@@ -1,6 +1,7 @@
 import type { Endpoint } from "../runtime/endpoint.ts";
 import assign from "./assign.ts";
 import challengeDelete from "./challenge-delete.ts";
+import challengeGet from "./challenge-get.ts";
 import challengePut from "./challenge-put.ts";
 import challengesList from "./challenges-list.ts";
 import extend from "./extend.ts";
@@ -22,6 +23,7 @@ export const endpoints: readonly Endpoint[] = [
   instancesList,
   instanceGet,
   challengesList,
+  challengeGet,
   challengePut,
   challengeDelete,
   healthz,

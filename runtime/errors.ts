@@ -3,6 +3,7 @@ export const ERROR_STATUS = {
   bad_request: 400,
   invalid_json: 400,
   validation_failed: 400,
+  invalid_cursor: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -19,6 +20,9 @@ export const ERROR_STATUS = {
   // 429, not 503: a full event is not an outage, and a gateway must not turn it into a maintenance page.
   capacity_exhausted: 429,
   internal_error: 500,
+  // The instance could not start for a reason of the challenge's (image missing, container exits, port never
+  // served): an upstream failure, not the API's own.
+  instance_failed: 502,
   service_unavailable: 503,
 } as const;
 

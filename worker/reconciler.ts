@@ -1,10 +1,16 @@
 import { getChallenge } from "../core/challenges.ts";
+import { reportEngineImages } from "../core/engine-images.ts";
 import { getInstance, listLive, transition, type InstanceRow } from "../core/instances.ts";
 import { enqueueInstanceJob, JOB } from "../core/queue.ts";
 import { containerExit, removeInstanceResources } from "./docker/containers.ts";
 import { isNotFound } from "./docker/errors.ts";
+import { engineImageRefs } from "./docker/images.ts";
 import { LABEL } from "./docker/labels.ts";
+import { removeNetwork } from "./docker/networks.ts";
 import type { WorkerDeps } from "./deps.ts";
+
+// The form of every instance id the database issues; a label of any other form cannot name a row.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A running instance lost its container (it exited, or vanished): start it again where the challenge asks for
@@ -38,6 +44,7 @@ export async function handleDeath(deps: WorkerDeps, row: InstanceRow, reason: st
  * that runs now is alive, whatever the event says.
  */
 export async function onContainerDied(deps: WorkerDeps, instanceId: string, exitCode: string): Promise<void> {
+  if (!UUID.test(instanceId)) return; // no row can match; the reconciler removes the container
   const row = await getInstance(deps.db, instanceId);
   if (!row) return;
   if (row.container_id && (await isRunningNow(deps, row.container_id))) return;
@@ -55,10 +62,12 @@ async function isRunningNow(deps: WorkerDeps, containerId: string): Promise<bool
 
 /**
  * Makes the database and Docker agree, both ways: containers and networks of this deployment without a live
- * row are removed; running rows whose container exited or vanished are handled as deaths.
+ * row are removed; running rows whose container exited or vanished are handled as deaths. One object that
+ * cannot be handled is logged and skipped, never the end of the pass; one whose instance-id label is not an
+ * instance id can have no row, so it is removed as an orphan.
  */
 export async function reconcile(deps: WorkerDeps): Promise<{ orphans: number; deaths: number }> {
-  const { docker, config } = deps;
+  const { docker, config, logger } = deps;
   const scope = { label: [`${LABEL.deployment}=${config.DEPLOYMENT_NAME}`] };
   // Containers first: a row going live after this read cannot be mistaken for an orphan's owner missing.
   const containers = await docker.listContainers({ all: true, filters: scope });
@@ -68,38 +77,61 @@ export async function reconcile(deps: WorkerDeps): Promise<{ orphans: number; de
   let orphans = 0;
   let deaths = 0;
   const seen = new Set<string>();
+  const each = async (what: Record<string, unknown>, work: () => Promise<void>) =>
+    work().catch((err: unknown) => logger.warn({ ...what, err }, "reconcile: object skipped; the next pass retries"));
+
   for (const c of containers) {
     const id = c.Labels[LABEL.instanceId];
     if (!id) continue;
-    seen.add(id);
-    const row = live.get(id) ?? (await getInstance(deps.db, id));
-    if (!row || row.state === "removed" || row.state === "failed") {
-      await removeInstanceResources(docker, config.DEPLOYMENT_NAME, id, 0);
-      orphans++;
-    } else if (row.state === "running" && c.State !== "running") {
-      await handleDeath(deps, row, `container ${c.State} (${c.Status})`);
-      deaths++;
-    }
+    await each({ containerId: c.Id, instanceId: id }, async () => {
+      if (!UUID.test(id)) {
+        logger.warn({ containerId: c.Id, instanceId: id }, "removing a container whose instance-id label is malformed");
+        await docker.getContainer(c.Id).remove({ force: true, v: true });
+        orphans++;
+        return;
+      }
+      seen.add(id);
+      const row = live.get(id) ?? (await getInstance(deps.db, id));
+      if (!row || row.state === "removed" || row.state === "failed") {
+        await removeInstanceResources(docker, config.DEPLOYMENT_NAME, id, 0);
+        orphans++;
+      } else if (row.state === "running" && c.State !== "running") {
+        await handleDeath(deps, row, `container ${c.State} (${c.Status})`);
+        deaths++;
+      }
+    });
   }
   for (const row of live.values()) {
-    if (row.state === "running" && !seen.has(row.id)) {
-      await handleDeath(deps, row, "container vanished");
-      deaths++;
-    }
-    // A start given up while the engine was away; a start job still pending absorbs this (one id per instance).
-    if (row.state === "starting")
-      await enqueueInstanceJob(deps.queue, JOB.start, { instanceId: row.id, requestId: row.request_id });
+    await each({ instanceId: row.id }, async () => {
+      if (row.state === "running" && !seen.has(row.id)) {
+        await handleDeath(deps, row, "container vanished");
+        deaths++;
+      }
+      // A start given up while the engine was away; a start job still pending absorbs this (one id per instance).
+      if (row.state === "starting")
+        await enqueueInstanceJob(deps.queue, JOB.start, { instanceId: row.id, requestId: row.request_id });
+    });
   }
   for (const n of networks) {
     const id = n.Labels?.[LABEL.instanceId];
-    if (id && !seen.has(id) && !live.has(id)) {
+    if (!id || seen.has(id) || live.has(id)) continue;
+    await each({ networkId: n.Id, instanceId: id }, async () => {
+      if (!UUID.test(id)) {
+        logger.warn({ networkId: n.Id, instanceId: id }, "removing a network whose instance-id label is malformed");
+        await removeNetwork(docker, n.Id);
+        orphans++;
+        return;
+      }
       const row = await getInstance(deps.db, id);
       if (!row || row.state === "removed" || row.state === "failed") {
         await removeInstanceResources(docker, config.DEPLOYMENT_NAME, id, 0);
         orphans++;
       }
-    }
+    });
   }
-  if (orphans || deaths) deps.logger.info({ orphans, deaths }, "reconciled");
+  await each({ images: true }, async () =>
+    reportEngineImages(deps.db, config.DEPLOYMENT_NAME, await engineImageRefs(docker)),
+  );
+  if (orphans || deaths) logger.info({ orphans, deaths }, "reconciled");
   return { orphans, deaths };
 }

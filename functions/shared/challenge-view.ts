@@ -10,11 +10,16 @@ export const challengeViewSchema = z.object({
   pids_limit: z.number(),
   ttl_seconds: z.number().nullable(),
   env_keys: z.array(z.string()),
+  cap_add: z.array(z.string()),
+  read_only: z.boolean(),
+  egress: z.boolean(),
+  restart_on_exit: z.boolean(),
+  flag_format: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
 
-/** Env values may hold secrets for the challenge; the API shows their names only. */
+/** Every setting of a challenge; env values may hold secrets for it, so only their names are shown. */
 export function challengeView(row: ChallengeRow): z.infer<typeof challengeViewSchema> {
   return {
     id: row.id,
@@ -25,6 +30,11 @@ export function challengeView(row: ChallengeRow): z.infer<typeof challengeViewSc
     pids_limit: row.pids_limit,
     ttl_seconds: row.ttl_seconds,
     env_keys: Object.keys(row.env).sort(),
+    cap_add: row.cap_add,
+    read_only: row.read_only,
+    egress: row.egress,
+    restart_on_exit: row.restart_on_exit,
+    flag_format: row.flag_format,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

@@ -25,6 +25,35 @@ describe("challenge catalogue and instance listing", () => {
     expect((await stack.request("GET", "/challenges")).body.challenges).toHaveLength(1);
   });
 
+  it("GET /challenges and GET /challenges/{id} show every setting but env values", async () => {
+    const body = {
+      image: "example/full:1",
+      port: 8080,
+      memory_mb: 96,
+      cpus: 0.25,
+      pids_limit: 32,
+      ttl_seconds: 600,
+      env: { TOKEN: "hidden-value" },
+      cap_add: ["NET_BIND_SERVICE"],
+      read_only: true,
+      egress: true,
+      restart_on_exit: true,
+    };
+    expect((await stack.request("PUT", "/challenges/full", { body })).status).toBe(201);
+    const { env: _env, ...settings } = body;
+    const expected = { id: "full", ...settings, env_keys: ["TOKEN"], flag_format: null };
+    const one = await stack.request("GET", "/challenges/full");
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject(expected);
+    const listed = (await stack.request("GET", "/challenges")).body.challenges.find(
+      (c: { id: string }) => c.id === "full",
+    );
+    expect(listed).toMatchObject(expected);
+    expect(JSON.stringify([one.body, listed])).not.toContain("hidden-value");
+    expect((await stack.request("GET", "/challenges/absent")).status).toBe(404);
+    expect((await stack.request("DELETE", "/challenges/full")).status).toBe(204);
+  });
+
   it("DELETE is refused with 409 while the challenge has a live instance", async () => {
     await stack.request("PUT", "/challenges/busy", { body: { image: "example/busy:1", port: 80 } });
     const assigned = await stack.request("POST", "/assign", { body: { team_id: "t1", challenge_id: "busy" } });

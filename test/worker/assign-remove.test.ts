@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, deploymentContainers } from "../support/docker.ts";
+import { testEnv } from "../support/env.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
@@ -26,7 +27,9 @@ describe("assign and remove, end to end", () => {
       team_id: "team1",
       challenge_id: "web100",
     });
-    expect(assigned.body.container_address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(assigned.body.container_address).toMatch(
+      new RegExp(`^http://${testEnv.engineHost.replaceAll(".", "\\.")}:\\d+$`),
+    );
     expect(assigned.headers.get("x-request-id")).toBe(requestId);
 
     // The container is there, found by label, carrying the request id.
@@ -108,14 +111,27 @@ describe("assign and remove, end to end", () => {
     expect(removed.status).toBe(200);
   });
 
+  it("saving a challenge whose image the engine has gives no warning", async () => {
+    const image = (await stack.request("GET", "/challenges/web100")).body.image as string;
+    for (const ref of [image, `docker.io/${image}`]) {
+      const put = await stack.request("PUT", "/challenges/present", { body: { image: ref, port: 80 } });
+      expect(put.status).toBeLessThan(300);
+      expect(put.body.warnings).toEqual([]);
+    }
+  });
+
   it("a challenge whose image does not exist fails with the reason and leaves no container", async () => {
     const put = await stack.request("PUT", "/challenges/ghost", {
       body: { image: "ctf-instancer/does-not-exist:latest", port: 80 },
     });
     expect(put.status).toBe(201);
+    // The organiser learns it when saving the challenge, from the images the worker saw on the engine.
+    expect(put.body.warnings).toEqual([
+      expect.stringMatching(/^image 'ctf-instancer\/does-not-exist:latest' is not on the Docker engine/),
+    ]);
     const res = await stack.request("POST", "/assign", { body: { team_id: "team3", challenge_id: "ghost" } });
-    expect(res.status).toBe(500);
-    expect(res.body.error.code).toBe("internal_error");
+    expect(res.status).toBe(502);
+    expect(res.body.error.code).toBe("instance_failed");
     expect(res.body.error.message).toMatch(/image 'ctf-instancer\/does-not-exist:latest' is not available/);
     const row = await stack.request("GET", `/instances/${res.body.error.details.instance_id}`);
     expect(row.body.state).toBe("failed");
@@ -129,7 +145,8 @@ describe("assign and remove, end to end", () => {
       body: { image: "busybox:stable", port: 80, env: { UNUSED: "1" } },
     });
     const res = await stack.request("POST", "/assign", { body: { team_id: "team4", challenge_id: "crashy" } });
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(502);
+    expect(res.body.error.code).toBe("instance_failed");
     expect(res.body.error.message).toMatch(/container exited \(exit code \d+\) before its port accepted connections/);
     expect(
       (await deploymentContainers(stack.deployment)).filter((c) => c.Labels[LABEL.challengeId] === "crashy"),

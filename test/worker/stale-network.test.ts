@@ -23,7 +23,7 @@ describe("a reused container whose network was made again", () => {
       labels,
       challenge,
       network,
-      bindAddress: "127.0.0.1",
+      bindAddress: testEnv.engineHost,
       env: {},
       allowedCapabilities: [],
     });
