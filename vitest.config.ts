@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Integration tests share one Docker engine, PostgreSQL and Redis; each file isolates itself (own database,
-// queue prefix and container labels), so files run in parallel. Tests that restart the engine itself run in a
-// later group, once everything else has finished.
+// Integration tests share the suite's own Docker engine, PostgreSQL and Redis; each file isolates itself (own
+// database, queue prefix and container labels, or an engine of its own), so files run in parallel. The check that
+// the machine was left alone runs in a later group, once everything else has finished.
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -11,11 +11,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "suite", include: ["test/**/*.test.ts"], exclude: ["test/engine/**"] },
+        test: { name: "suite", include: ["test/**/*.test.ts"], exclude: ["test/machine/**"] },
       },
       {
         extends: true,
-        test: { name: "engine", include: ["test/engine/**/*.test.ts"], sequence: { groupOrder: 1 } },
+        test: { name: "machine", include: ["test/machine/**/*.test.ts"], sequence: { groupOrder: 1 } },
       },
     ],
   },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs (when missing) and starts the real services the tests use, all on loopback:
-# PostgreSQL, Redis, the Docker engine, Nginx's binary, and the sample challenge image.
+# Installs (when missing) and starts the real services the tests use: PostgreSQL and Redis on loopback, the
+# suite's own Docker engine in a network namespace, Nginx's binary, and the sample challenge image.
 # Safe to run again: running services are reused. Source it: it exports TEST_DATABASE_URL and TEST_REDIS_URL.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +14,7 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v nginx >/dev/null || need+=(nginx)
 command -v dockerd >/dev/null || need+=(docker.io)
+command -v ip >/dev/null || need+=(iproute2)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
@@ -27,15 +28,12 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 fi
 
-# --- Docker engine -----------------------------------------------------------------------------
-# Every instance gets its own network; the engine's default address pools run out after ~30 networks, so the
-# engine started here gets small subnets (1024 networks of /26); the default bridge keeps its usual /16.
-# An existing daemon.json is left alone.
-if [ ! -f /etc/docker/daemon.json ]; then
-  mkdir -p /etc/docker
-  echo '{"bip":"172.17.0.1/16","default-address-pools":[{"base":"10.213.0.0/16","size":26}]}' > /etc/docker/daemon.json
-fi
-bash "$ROOT/scripts/start-dockerd.sh"
+# --- Docker: the suite's own engine ----------------------------------------------------------------
+# A private dockerd in a network namespace of the suite's own (scripts/lab/engine-lab.sh); the machine's engine,
+# /etc/docker, its bridges and its firewall are never touched. Exports DOCKER_HOST, TEST_ENGINE_HOST (where
+# published ports answer), TEST_LAB_HOST (this host as the engine's containers reach it) and DOCKER_CONFIG.
+while IFS= read -r line; do export "${line?}"; done < <(bash "$ROOT/scripts/lab/engine-lab.sh" up suite 1)
+[ -n "${DOCKER_HOST:-}" ] || { log "the suite's Docker engine did not start"; exit 1; }
 
 # --- PostgreSQL: a throwaway cluster owned by the postgres user ----------------------------------
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
@@ -66,4 +64,4 @@ fi
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 export TEST_CHALLENGE_IMAGE="${CHALLENGE_IMAGE:-ctf-instancer/challenge-web:latest}"
-log "ready: $TEST_DATABASE_URL $TEST_REDIS_URL"
+log "ready: $TEST_DATABASE_URL $TEST_REDIS_URL $DOCKER_HOST (ports on $TEST_ENGINE_HOST)"

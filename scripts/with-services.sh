@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs a command with Node >= 22.12 on PATH and the test services up (see test-services.sh); used by benchmarks.
+# Runs a command with Node >= 22.18 on PATH and the test services up (see test-services.sh); used by benchmarks.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/ensure-node.sh

@@ -5,6 +5,7 @@
 // normal answers resume once web is back. `down -v` whatever happens. See test/compose/stack.ts for the addresses.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testEnv } from "../support/env.ts";
 import { compose, run } from "./support.ts";
 import type { RunResult } from "./support.ts";
 import {
@@ -26,7 +27,7 @@ let upResult: RunResult | null = null;
 beforeAll(
   async () => {
     await prepareImages();
-    const gid = must(await run("stat", ["-c", "%g", "/var/run/docker.sock"]), "stat docker.sock").stdout.trim();
+    const gid = must(await run("stat", ["-c", "%g", testEnv.dockerSocket]), "stat docker.sock").stdout.trim();
     stack = await createStack(["compose.prod.yml"], `smoke-${randomBytes(16).toString("hex")}`, {
       portVariable: "GATEWAY_PORT",
       healthy: ["gateway", "web", "worker"],
@@ -35,7 +36,6 @@ beforeAll(
         GATEWAY_IMAGE: "ctf-instancer/gateway:compose-test",
         POSTGRES_PASSWORD: randomBytes(16).toString("hex"),
         REDIS_PASSWORD: randomBytes(16).toString("hex"),
-        GATEWAY_BIND_ADDRESS: "127.0.0.1",
         DOCKER_GID: gid,
       },
     });
@@ -71,11 +71,11 @@ describe("compose.prod.yml on local stand-ins", () => {
     8 * 60_000,
   );
 
-  it("publishes one host port, the gateway's, on 127.0.0.1", async () => {
+  it("publishes one host port, the gateway's, on its bind address", async () => {
     expect(await health(stack!, "gateway")).toBe("healthy");
     const port = new URL(stack!.apiUrl).port;
     expect(await hostBindings(stack!)).toEqual({
-      gateway: [`127.0.0.1:${port}->8000/tcp`],
+      gateway: [`${testEnv.engineHost}:${port}->8000/tcp`],
       web: [],
       worker: [],
       db: [],

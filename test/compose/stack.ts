@@ -6,6 +6,7 @@ import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname } from "node:path";
 import { expect } from "vitest";
+import { testEnv } from "../support/env.ts";
 import { compose, run, writeEnvFile } from "./support.ts";
 import type { RunResult } from "./support.ts";
 
@@ -25,25 +26,6 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** The address the engine gives `host-gateway`: the host as containers see it (its docker0 address). */
-export async function hostGatewayAddress(): Promise<string> {
-  const hosts = must(
-    await run("docker", [
-      "run",
-      "--rm",
-      "--add-host",
-      "probe.host:host-gateway",
-      "busybox:stable",
-      "cat",
-      "/etc/hosts",
-    ]),
-    "reading host-gateway",
-  ).stdout;
-  const match = /^(\d+\.\d+\.\d+\.\d+)\s+probe\.host$/m.exec(hosts);
-  if (!match) throw new Error(`no host-gateway address in /etc/hosts:\n${hosts}`);
-  return match[1]!;
 }
 
 /** Base images (stand-ins when missing, never replacing real ones) and the sample challenge image. */
@@ -73,27 +55,31 @@ export interface Stack {
 }
 
 /**
- * Values every stack under test gets: unique names, the API on 127.0.0.1 on a free port, challenge ports on the
- * host-gateway address (the worker checks them from its container through host.docker.internal, which cannot
- * reach the host's loopback; the test then fetches only the container it made, at a host-local address).
+ * Values every stack under test gets: unique names, the suite's engine (its socket mounted into the worker), and
+ * the API and challenge ports published on the engine's own address, which both this process and the worker's
+ * container reach.
  */
 export async function createStack(files: string[], token: string, options: StackOptions): Promise<Stack> {
   const suffix = randomBytes(4).toString("hex");
   const project = `ctfi_smoke_${suffix}`;
   const deployment = `smoke-${suffix}`;
-  const publicHost = await hostGatewayAddress();
+  const publicHost = testEnv.engineHost;
   const apiPort = await freePort();
   const envFile = writeEnvFile({
     COMPOSE_PROJECT_NAME: project,
     PUBLIC_HOST: publicHost,
     PORT_BIND_ADDRESS: publicHost,
+    PORT_CHECK_HOST: publicHost,
+    API_BIND_ADDRESS: publicHost,
+    GATEWAY_BIND_ADDRESS: publicHost,
+    DOCKER_SOCKET: testEnv.dockerSocket,
     [options.portVariable]: String(apiPort),
     DEPLOYMENT_NAME: deployment,
     API_TOKENS: token,
     LOG_LEVEL: "info",
     ...options.env,
   });
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const apiUrl = `http://${publicHost}:${apiPort}`;
   return { files, envFile, project, deployment, apiUrl, token, publicHost, healthy: options.healthy };
 }
 

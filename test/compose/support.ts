@@ -1,9 +1,11 @@
-// Helpers for the compose tests: run Debian's docker-compose (v1) with a private env file and a clean
-// environment, so a developer's .env or shell variables never leak into what is validated.
+// Helpers for the compose tests: run Debian's docker-compose (v1) with a private env file and only the
+// environment a user's tools need (the suite's engine, CA bundles, proxies), so a developer's .env or other shell
+// variables never leak into what is validated.
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { toolEnv } from "../support/env.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -24,7 +26,7 @@ export function run(
       args,
       {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...opts.env },
+        env: { ...toolEnv(), ...opts.env },
         timeout: opts.timeoutMs ?? 120_000,
         maxBuffer: 64 * 1024 * 1024,
       },

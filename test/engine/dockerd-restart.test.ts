@@ -1,56 +1,45 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker } from "../support/docker.ts";
+import { testEnv } from "../support/env.ts";
+import { copyImage, labDown, labUp, restartEngine, type LabEngine } from "../support/lab.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
 
-const run = promisify(execFile);
-
-// Runs in its own vitest group after every other test file (vitest.config.ts): restarting the engine stops
-// every container on it.
+// The engine restarted here is one of this file's own (lab "rstart"), so the rest of the suite runs on undisturbed.
+const LAB = "rstart";
+let engine: LabEngine;
 
 const engineUp = async () => {
   try {
-    await docker.ping();
+    await engine.docker.ping();
     return true;
   } catch {
     return false;
   }
 };
 
-const START_DOCKERD = fileURLToPath(new URL("../../scripts/start-dockerd.sh", import.meta.url));
-
-/** Stops dockerd, then starts it the way the test services do (which also survives a known engine start bug). */
-async function restartDockerd(): Promise<void> {
-  const pid = (await run("pidof", ["dockerd"])).stdout.trim().split(/\s+/)[0]!;
-  process.kill(Number(pid), "SIGTERM");
-  await waitUntil(
-    "dockerd stopped",
-    () =>
-      run("pidof", ["dockerd"]).then(
-        () => false,
-        () => true,
-      ),
-    60_000,
-  );
-  await run("bash", [START_DOCKERD]);
-  await waitUntil("dockerd answering", engineUp, 60_000);
-}
-
 describe("the Docker engine restarts under a running worker", () => {
   let stack: TestStack;
   beforeAll(async () => {
+    [engine] = (await labUp(LAB, 1)) as [LabEngine];
+    await copyImage(testEnv.challengeImage, engine);
+    // The worker of this process reaches Docker through DOCKER_HOST, like the real one.
+    process.env.DOCKER_HOST = engine.dockerHost;
     // Periodic reconciliation is pushed out of the way: only the events stream and its resume can act here.
-    stack = await TestStack.start({ env: { RECONCILE_INTERVAL_SECONDS: "3600", MAX_RESTARTS: "5" } });
+    stack = await TestStack.start({
+      env: {
+        RECONCILE_INTERVAL_SECONDS: "3600",
+        MAX_RESTARTS: "5",
+        PUBLIC_HOST: engine.host,
+        PORT_BIND_ADDRESS: engine.host,
+      },
+    });
     await stack.request("PUT", "/challenges/phoenix", {
       body: { image: WEB100.image, port: 80, restart_on_exit: true },
     });
   });
   afterAll(async () => {
-    await waitUntil("engine up for cleanup", engineUp, 60_000).catch(() => {});
     await stack?.stop();
+    await labDown(LAB);
   });
 
   // Budget: engine stop and start (up to 2 min) plus the waits below.
@@ -59,7 +48,8 @@ describe("the Docker engine restarts under a running worker", () => {
     const phoenix = await stack.request("POST", "/assign", { body: { team_id: "phoenix", challenge_id: "phoenix" } });
     expect([plain.status, phoenix.status]).toEqual([200, 200]);
 
-    await restartDockerd();
+    await restartEngine(LAB, 1);
+    await waitUntil("engine answering", engineUp, 60_000);
 
     const instance = async (id: string) => (await stack.request("GET", `/instances/${id}`)).body;
     const failed = await waitUntil(
@@ -89,7 +79,7 @@ describe("the Docker engine restarts under a running worker", () => {
     const { rows } = await stack.api.deps.db.query("SELECT container_id, restarts FROM instances WHERE id = $1", [
       phoenix.body.instance_id,
     ]);
-    await docker.getContainer(rows[0].container_id).kill();
+    await engine.docker.getContainer(rows[0].container_id).kill();
     await waitUntil(
       "phoenix restarted again through events",
       async () => {

@@ -4,6 +4,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testEnv } from "../support/env.ts";
 import { waitUntil } from "../support/wait.ts";
 import { freePort, openTempDir } from "./support/gateway.ts";
 import { buildGatewayImage } from "./support/image.ts";
@@ -15,8 +16,9 @@ const BROWSER = { accept: "text/html" };
 
 /**
  * The gateway image as compose.prod.yml runs it: read-only root with a tmpfs, every capability dropped but
- * CHOWN/SETUID/SETGID, no-new-privileges, the flag volume read-only. Host network on loopback addresses only, so
- * the container reaches the test's stand-in API on 127.0.0.1 and nothing else is exposed.
+ * CHOWN/SETUID/SETGID, no-new-privileges, the flag volume read-only. On the host network of the suite's engine
+ * (its own network namespace): it listens on the engine's address and reaches the test's stand-in API at this
+ * host's address on the lab bridge.
  */
 async function runGateway(env: Record<string, string>, flagDir: string): Promise<string> {
   const args = ["run", "-d", "--label", LABEL, "--network", "host", "--read-only", "--tmpfs", "/tmp"];
@@ -30,7 +32,7 @@ async function runGateway(env: Record<string, string>, flagDir: string): Promise
 let image = "";
 
 describe("gateway image (docker/gateway.Dockerfile on an nginx stand-in)", () => {
-  const upstream = new StubUpstream();
+  const upstream = new StubUpstream(testEnv.labHost);
   let dir: string;
   let flagDir: string;
 
@@ -52,15 +54,15 @@ describe("gateway image (docker/gateway.Dockerfile on an nginx stand-in)", () =>
     const port = await freePort();
     const id = await runGateway(
       {
-        GATEWAY_LISTEN: `127.0.0.1:${port}`,
-        GATEWAY_UPSTREAM: `127.0.0.1:${upstream.port}`,
+        GATEWAY_LISTEN: `${testEnv.engineHost}:${port}`,
+        GATEWAY_UPSTREAM: `${testEnv.labHost}:${upstream.port}`,
         MAINTENANCE_CONTACT_EMAIL: "orga@ctf.example",
         MAINTENANCE_CONTACT_LABEL: `Orga "desk" & <chat>`,
         MAINTENANCE_CONTACT_LINK: "https://chat.ctf.example",
       },
       flagDir,
     );
-    const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+    const url = (path: string) => `http://${testEnv.engineHost}:${port}${path}`;
     await waitUntil("gateway container healthy", async () => (await fetch(url("/gateway/healthz"))).status === 200);
 
     // The healthcheck compose.prod.yml uses, inside the container.
@@ -71,7 +73,7 @@ describe("gateway image (docker/gateway.Dockerfile on an nginx stand-in)", () =>
       "-q",
       "-O",
       "-",
-      `http://127.0.0.1:${port}/gateway/healthz`,
+      `http://${testEnv.engineHost}:${port}/gateway/healthz`,
     ]);
     expect(health).toBe("ok\n");
 

@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../support/docker.ts";
+import { testEnv } from "../support/env.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 
 /** Runs a command in a container and returns its exit code and output. */
@@ -50,7 +51,7 @@ describe("isolation and hardening by default", () => {
     expect(hc.ReadonlyRootfs).toBe(true);
     expect(hc.Tmpfs).toHaveProperty("/tmp");
     expect(hc.LogConfig).toMatchObject({ Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } });
-    expect(hc.PortBindings["80/tcp"][0].HostIp).toBe("127.0.0.1");
+    expect(hc.PortBindings["80/tcp"][0].HostIp).toBe(testEnv.engineHost);
     const networks = Object.keys(info.NetworkSettings.Networks);
     expect(networks).toEqual([hc.NetworkMode]);
     const net = await docker.getNetwork(hc.NetworkMode!).inspect();

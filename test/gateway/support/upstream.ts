@@ -10,11 +10,17 @@ export interface SeenRequest {
 }
 
 /**
- * A stand-in for the API on loopback, closed and reopened on the same port to play "API down / back".
+ * A stand-in for the API, closed and reopened on the same port to play "API down / back".
  * `unavailable` answers like the API with its database down: 503 and the error envelope.
  */
 export class StubUpstream {
   port = 0;
+  /** Where it listens: loopback, or the lab's host address for a gateway running in the suite's engine. */
+  readonly host: string;
+  constructor(host = "127.0.0.1") {
+    this.host = host;
+  }
+
   mode: "ok" | "unavailable" = "ok";
   readonly seen: SeenRequest[] = [];
   private server: Server | null = null;
@@ -28,7 +34,7 @@ export class StubUpstream {
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((ok, fail) => {
       server.once("error", fail);
-      server.listen(this.port, "127.0.0.1", () => ok());
+      server.listen(this.port, this.host, () => ok());
     });
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
