@@ -89,6 +89,9 @@ const workerSchema = baseSchema.extend({
   MAX_RESTARTS: int(0, 100, 3),
   // The worker's Prometheus text on this port (0 turns it off); the API serves /metrics on its own port.
   METRICS_PORT: int(0, 65535, 9464),
+  // Where that port listens. Loopback by default: it has no auth, and challenge containers reach every host
+  // address through their bridge gateway. In Compose, set it to the container's own address (0.0.0.0).
+  METRICS_HOST: hostAddress.default("127.0.0.1"),
 });
 
 export type ApiConfig = z.infer<typeof apiSchema>;

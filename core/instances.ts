@@ -128,12 +128,19 @@ export async function listInstances(db: DbClient, filter: InstanceFilter): Promi
   return res.rows;
 }
 
-/** The most recent removal of a team's instance of a challenge, for the cooldown between operations. */
+/** The state_reason of an instance a team removed itself (POST /remove). */
+export const REMOVED_ON_REQUEST = "removed on request";
+
+/**
+ * The most recent removal a team asked for of its instance of a challenge, for the cooldown between its own
+ * operations; an instance that expired or failed was not removed by the team and starts no cooldown.
+ */
 export async function lastRemovedAt(db: DbClient, teamId: string, challengeId: string): Promise<Date | null> {
   const res = await db.query<{ removed_at: Date }>(
     `SELECT removed_at FROM instances WHERE team_id = $1 AND challenge_id = $2 AND state = 'removed'
+       AND state_reason = $3
      ORDER BY removed_at DESC LIMIT 1`,
-    [teamId, challengeId],
+    [teamId, challengeId, REMOVED_ON_REQUEST],
   );
   return res.rows[0]?.removed_at ?? null;
 }

@@ -25,12 +25,7 @@ export default defineEndpoint({
       });
     const challenge = await getChallenge(deps.db, row.challenge_id);
     const ttlSeconds = challenge?.ttl_seconds ?? config.DEFAULT_TTL_SECONDS;
-    const opensAt = row.expires_at.getTime() - config.RENEW_WINDOW_SECONDS * 1000;
-    if (Date.now() < opensAt)
-      throw new AppError("renewal_not_open", `renewal opens at ${new Date(opensAt).toISOString()}`, {
-        headers: { "Retry-After": String(Math.ceil((opensAt - Date.now()) / 1000)) },
-        details: { renewable_at: new Date(opensAt).toISOString(), expires_at: row.expires_at.toISOString() },
-      });
+    // The cap first: waiting for the window would only lead to this same refusal.
     const cap = row.started_at.getTime() + config.MAX_LIFETIME_SECONDS * 1000;
     if (cap <= row.expires_at.getTime())
       throw new AppError(
@@ -40,6 +35,12 @@ export default defineEndpoint({
           details: { expires_at: row.expires_at.toISOString() },
         },
       );
+    const opensAt = row.expires_at.getTime() - config.RENEW_WINDOW_SECONDS * 1000;
+    if (Date.now() < opensAt)
+      throw new AppError("renewal_not_open", `renewal opens at ${new Date(opensAt).toISOString()}`, {
+        headers: { "Retry-After": String(Math.ceil((opensAt - Date.now()) / 1000)) },
+        details: { renewable_at: new Date(opensAt).toISOString(), expires_at: row.expires_at.toISOString() },
+      });
     const extended = await extendExpiry(deps.db, row.id, row.renewals, ttlSeconds, config.MAX_LIFETIME_SECONDS);
     if (!extended?.expires_at) throw new AppError("conflict", "the instance changed meanwhile; try again");
     // The sweeper ends expired rows even if this timer is lost, so a Redis hiccup here is not an error.

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { findLive, transition } from "../core/instances.ts";
+import { findLive, REMOVED_ON_REQUEST, transition } from "../core/instances.ts";
 import { JOB } from "../core/queue.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
 import { AppError } from "../runtime/errors.ts";
@@ -30,7 +30,7 @@ export default defineEndpoint({
     if (row.state !== "stopping") {
       row =
         (await transition(deps.db, row.id, ["requested", "starting", "running"], "stopping", {
-          state_reason: "removed on request",
+          state_reason: REMOVED_ON_REQUEST,
         })) ?? row;
     }
     await enqueueOrUnavailable(deps, JOB.stop, { instanceId: row.id, requestId });

@@ -31,8 +31,12 @@ export function createWorkerMetrics(deps: { db: Db; queue: InstanceQueue }): Wor
   };
 }
 
-/** Prometheus text on GET /metrics; nothing else is served. */
-export async function serveMetrics(registry: Registry, port: number): Promise<Server> {
+/**
+ * Prometheus text on GET /metrics; nothing else is served. It has no auth, so it listens only where asked
+ * (METRICS_HOST): challenge containers reach every host address listening on all interfaces through their
+ * bridge gateway.
+ */
+export async function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method !== "GET" || req.url !== "/metrics") {
       res.writeHead(404).end();
@@ -45,7 +49,7 @@ export async function serveMetrics(registry: Registry, port: number): Promise<Se
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, resolve);
+    server.listen(port, host, resolve);
   });
   return server;
 }

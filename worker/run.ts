@@ -14,6 +14,7 @@ import { processors } from "./processors/index.ts";
 import { onContainerDied, reconcile } from "./reconciler.ts";
 
 const SWEEP_EVERY_MS = 5_000;
+const SCHEDULE_CHECK_MS = 5_000;
 
 export interface RunningWorker {
   deps: WorkerDeps;
@@ -55,12 +56,23 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   worker.on("failed", (job, err) =>
     logger.warn({ jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: err.message }, "job failed"),
   );
-  await queue.upsertJobScheduler(JOB.sweep, { every: SWEEP_EVERY_MS }, { name: JOB.sweep, data: {} });
-  await queue.upsertJobScheduler(
-    JOB.reconcile,
-    { every: config.RECONCILE_INTERVAL_SECONDS * 1000 },
-    { name: JOB.reconcile, data: {} },
-  );
+  const schedules = [
+    { id: JOB.sweep, every: SWEEP_EVERY_MS },
+    { id: JOB.reconcile, every: config.RECONCILE_INTERVAL_SECONDS * 1000 },
+  ];
+  // Only a missing schedule is made: upserting one that exists would push its next run back each time.
+  const ensureSchedules = async () => {
+    for (const { id, every } of schedules)
+      if (!(await queue.getJobScheduler(id))) await queue.upsertJobScheduler(id, { every }, { name: id, data: {} });
+  };
+  await ensureSchedules();
+  // Redis may come back without its data (restarted empty): without its schedules nothing would expire or be
+  // reconciled again. They are made again on every reconnect, and checked periodically in case one is lost
+  // otherwise.
+  const recreateSchedules = () =>
+    void ensureSchedules().catch((err: unknown) => logger.warn({ err }, "job schedules not checked; will retry"));
+  connection.on("ready", recreateSchedules);
+  const scheduleCheck = setInterval(recreateSchedules, SCHEDULE_CHECK_MS);
 
   const events = new DockerEventWatcher({
     docker,
@@ -70,11 +82,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     onReconnect: () => reconcile(deps),
   });
   await events.start();
-  const metricsServer = config.METRICS_PORT ? await serveMetrics(metrics.registry, config.METRICS_PORT) : null;
+  const metricsServer = config.METRICS_PORT
+    ? await serveMetrics(metrics.registry, config.METRICS_HOST, config.METRICS_PORT)
+    : null;
   logger.info({ concurrency: config.WORKER_CONCURRENCY }, "worker started");
 
   async function close(): Promise<void> {
     events.close();
+    clearInterval(scheduleCheck);
+    connection.off("ready", recreateSchedules);
     metricsServer?.close();
     const deadline = new Promise<void>((resolve) =>
       setTimeout(resolve, config.SHUTDOWN_TIMEOUT_SECONDS * 1000).unref(),

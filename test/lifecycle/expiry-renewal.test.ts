@@ -57,7 +57,7 @@ describe("expiry", () => {
   });
 });
 
-describe("renewal", () => {
+describe("renewal inside the window", () => {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await TestStack.start({ env: { RENEW_WINDOW_SECONDS: "3600", MAX_LIFETIME_SECONDS: "900" } });
@@ -68,7 +68,7 @@ describe("renewal", () => {
     await stack?.stop();
   });
 
-  it("extends by the TTL inside the window, refuses before it with Retry-After, and stops at the maximum lifetime", async () => {
+  it("extends by the TTL inside the window and stops at the maximum lifetime", async () => {
     const body = { team_id: "keen", challenge_id: "renewable" };
     const assigned = await stack.request("POST", "/assign", { body });
     expect(assigned.status).toBe(200);
@@ -88,22 +88,64 @@ describe("renewal", () => {
     const refused = await stack.request("POST", "/extend", { body });
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe("max_lifetime_reached");
+  });
 
-    // Far from expiry the window is closed: 409 with the time it opens and a Retry-After.
+  it("refuses to renew what is not running", async () => {
+    const none = await stack.request("POST", "/extend", { body: { team_id: "nobody", challenge_id: "renewable" } });
+    expect(none.status).toBe(404);
+  });
+});
+
+describe("cooldown and the lifetime cap", () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await TestStack.start({
+      env: { COOLDOWN_SECONDS: "3", RENEW_WINDOW_SECONDS: "60", MAX_LIFETIME_SECONDS: "900" },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("an instance that expired starts no cooldown: the team may assign again at once", async () => {
+    const body = { team_id: "expired", challenge_id: "web100" };
+    const first = await stack.request("POST", "/assign", { body });
+    expect(first.status).toBe(200);
+    await stack.api.deps.db.query("UPDATE instances SET expires_at = now() WHERE id = $1", [first.body.instance_id]);
+    await waitUntil(
+      "instance expired",
+      async () => (await stack.request("GET", `/instances/${first.body.instance_id}`)).body.state === "removed",
+      20_000,
+    );
+    const again = await stack.request("POST", "/assign", { body, headers: { prefer: "respond-async" } });
+    expect(again.status).toBe(202);
+    expect(again.body.instance_id).not.toBe(first.body.instance_id);
+  });
+
+  it("extend at the lifetime cap answers max_lifetime_reached at once, even before the window opens; below it, renewal_not_open", async () => {
+    const body = { team_id: "capped", challenge_id: "web100" };
+    const assigned = await stack.request("POST", "/assign", { body });
+    expect(assigned.status).toBe(200);
+    // Expiry already at start + MAX_LIFETIME_SECONDS, far outside the 60 s renewal window.
     await stack.api.deps.db.query(
-      "UPDATE instances SET expires_at = now() + interval '2 hours', started_at = now() WHERE id = $1",
+      "UPDATE instances SET expires_at = started_at + interval '900 seconds' WHERE id = $1",
+      [assigned.body.instance_id],
+    );
+    const refused = await stack.request("POST", "/extend", { body });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe("max_lifetime_reached");
+    expect(refused.headers.get("retry-after")).toBeNull();
+
+    // Below the cap but far from expiry, the window is closed: 409 with the time it opens and a Retry-After.
+    await stack.api.deps.db.query(
+      "UPDATE instances SET started_at = now(), expires_at = now() + interval '300 seconds' WHERE id = $1",
       [assigned.body.instance_id],
     );
     const early = await stack.request("POST", "/extend", { body });
     expect(early.status).toBe(409);
     expect(early.body.error.code).toBe("renewal_not_open");
     const retryAfter = Number(early.headers.get("retry-after"));
-    expect(retryAfter).toBeGreaterThan(3500);
-    expect(retryAfter).toBeLessThanOrEqual(6600);
-  });
-
-  it("refuses to renew what is not running", async () => {
-    const none = await stack.request("POST", "/extend", { body: { team_id: "nobody", challenge_id: "renewable" } });
-    expect(none.status).toBe(404);
+    expect(retryAfter).toBeGreaterThan(230);
+    expect(retryAfter).toBeLessThanOrEqual(240);
   });
 });

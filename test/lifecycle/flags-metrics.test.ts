@@ -106,6 +106,15 @@ describe("metrics", () => {
     expect(text).toMatch(/ctfi_instance_failures_total\{reason="image_missing"\} 1/);
     expect(text).toMatch(/ctfi_instances\{state="running"\} 2/);
   });
+
+  it("the worker's metrics listen on loopback unless METRICS_HOST says otherwise", async () => {
+    await stack.worker!.close();
+    const loopback = await stack.startWorkerWith({ METRICS_PORT: String(await freePort()) });
+    expect((loopback.metricsServer!.address() as AddressInfo).address).toBe("127.0.0.1");
+    await loopback.close();
+    const all = await stack.startWorkerWith({ METRICS_PORT: String(await freePort()), METRICS_HOST: "0.0.0.0" });
+    expect((all.metricsServer!.address() as AddressInfo).address).toBe("0.0.0.0");
+  });
 });
 
 async function freePort(): Promise<number> {
