@@ -1,4 +1,6 @@
+import { basename } from "node:path";
 import type Docker from "dockerode";
+import { acquireLockWaiting } from "../shared/lock.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { RestoreConfig } from "./config.ts";
 import { startContainers } from "./containers.ts";
@@ -12,12 +14,26 @@ import { readState } from "./state.ts";
 /**
  * At start: a journal left by a run that died is finished or rolled back, the containers it had stopped are
  * started again and the maintenance flag is cleared. Returns what was done, or null when there was nothing.
+ *
+ * Under the shared lock: a live run's journal is never taken for a dead one's (the one-shot command recovers too,
+ * maybe while the watcher restores). The lock of the run that died is taken over at once: its holder is gone.
  */
 export async function recoverInterruptedRun(
   c: RestoreConfig,
   docker: Docker,
   log: Logger,
 ): Promise<RestoreResult | null> {
+  const lock = await acquireLockWaiting(c.RESTORE_LOCK_FILE, "restore recovery", c.RESTORE_LOCK_WAIT_SECONDS * 1000, {
+    onWait: (holder) => log.warn({ holder, lock: c.RESTORE_LOCK_FILE }, "waiting for the ops lock"),
+  });
+  try {
+    return await recoverLocked(c, docker, log);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function recoverLocked(c: RestoreConfig, docker: Docker, log: Logger): Promise<RestoreResult | null> {
   const state = await readState(c.RESTORE_STATE_FILE);
   const j = state.current;
   if (!j) return null;
@@ -43,7 +59,7 @@ export async function recoverInterruptedRun(
   const completed = j.phase === "swapped" || j.phase === "restarting";
   const result: RestoreResult = {
     runId: j.runId,
-    file: j.file,
+    file: basename(j.file),
     sha256: j.sha256,
     size: j.size,
     status: completed && failures.length === 0 ? "ok" : "failed",

@@ -1,7 +1,8 @@
-// Entry point of the db-restore container.
-//   serve                    recover an interrupted run, then watch RESTORE_WATCH_DIR/incoming (default)
-//   restore FILE [--dry-run] restore one file now; exit 0 restored (or dry-run passed), 1 failed
-// Configuration errors exit 78.
+// Entry point of the db-restore container (the image's `restore` command runs it).
+//   restore [serve]                 recover an interrupted run, then watch RESTORE_WATCH_DIR/incoming (default)
+//   restore FILE [--dry-run]        restore one file now; exit 0 restored (or dry-run passed), 1 failed
+//   restore restore FILE [--dry-run]  the same (the long form)
+// A dry run leaves the file where it is. Usage errors exit 64, configuration errors 78.
 import Docker from "dockerode";
 import { ConfigError } from "../shared/config.ts";
 import { sha256File } from "../shared/files.ts";
@@ -12,11 +13,23 @@ import { recoverInterruptedRun } from "./recovery.ts";
 import { restoreFile } from "./run.ts";
 import { startRestoreService } from "./service.ts";
 
+/** `serve`, or a restore of one file: `FILE`, `restore FILE`, with `--dry-run` anywhere. */
+function parseArgs(argv: string[]): { command: "serve" } | { command: "restore"; file?: string; dryRun: boolean } {
+  if (argv.length === 0 || (argv[0] === "serve" && argv.length === 1)) return { command: "serve" };
+  const rest = argv[0] === "restore" ? argv.slice(1) : argv;
+  const dryRun = rest.includes("--dry-run");
+  const others = rest.filter((a) => a !== "--dry-run");
+  const file = others.length === 1 && !others[0]!.startsWith("-") && others[0] !== "serve" ? others[0] : undefined;
+  return { command: "restore", file, dryRun };
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [command = "serve", ...rest] = argv;
+  const args = parseArgs(argv);
+  const { command } = args;
   let config: RestoreConfig;
   try {
-    config = loadRestoreConfig({ ...process.env, ...(rest.includes("--dry-run") ? { RESTORE_DRY_RUN: "true" } : {}) });
+    const dryRun = args.command === "restore" && args.dryRun;
+    config = loadRestoreConfig({ ...process.env, ...(dryRun ? { RESTORE_DRY_RUN: "true" } : {}) });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     createLogger("db-restore").fatal(err.message);
@@ -26,30 +39,38 @@ async function main(argv: string[]): Promise<number> {
   log.info({ command, config: restoreConfigSummary(config) }, "configuration");
   const docker = new Docker();
 
-  if (command === "restore") {
-    const file = rest.find((a) => !a.startsWith("--"));
+  if (args.command === "restore") {
+    const { file } = args;
     if (!file) {
-      log.fatal("usage: restore FILE [--dry-run]");
+      log.fatal({ argv }, "usage: restore FILE [--dry-run], or restore serve");
       return 64;
     }
     await recoverInterruptedRun(config, docker, log);
-    const identity = await sha256File(file);
-    const result = await restoreFile({ config, docker, log }, file, { sha256: identity.sha256, size: identity.size });
-    process.stdout.write(JSON.stringify(result, null, 2) + "\n");
-    return result.status === "failed" ? 1 : 0;
-  }
-  if (command === "serve") {
-    const service = await startRestoreService({ config, docker, log });
-    await new Promise<void>((resolve) => {
-      process.once("SIGTERM", resolve);
-      process.once("SIGINT", resolve);
+    const identity = await sha256File(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+      return null;
     });
-    log.info("stopping: a restore in progress finishes first");
-    await service.stop();
-    return 0;
+    if (!identity) {
+      log.error({ file }, "no such file (the watcher may have taken it from incoming/)");
+      return 1;
+    }
+    const result = await restoreFile(
+      { config, docker, log },
+      file,
+      { sha256: identity.sha256, size: identity.size },
+      { keepDryRunFile: true },
+    );
+    process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    return result.status === "ok" || result.status === "dry-run" ? 0 : 1;
   }
-  log.fatal({ command }, "unknown command: use serve or restore FILE [--dry-run]");
-  return 64;
+  const service = await startRestoreService({ config, docker, log });
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  log.info("stopping: a restore in progress finishes first");
+  await service.stop();
+  return 0;
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type Docker from "dockerode";
 import { dumpToArtefact } from "../shared/dump.ts";
@@ -42,7 +42,8 @@ export interface RestoreResult {
   size: number;
   kind?: string;
   gzipped?: boolean;
-  status: "ok" | "failed" | "dry-run";
+  /** skipped: the file was gone once the lock was ours (another run, the watcher or the one-shot, took it). */
+  status: "ok" | "failed" | "dry-run" | "skipped";
   steps: { name: string; ms: number; ok: boolean; detail?: string }[];
   stopped: string[];
   error?: string;
@@ -54,12 +55,19 @@ export interface RestoreResult {
 
 export const RESULT_SUFFIX = ".result.json";
 
+type Step = <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string) => Promise<T>;
+
 /**
  * One file, start to end: validate (nothing stopped yet), pre-restore backup, stop, restore beside the live
  * database, swap; and always — success or failure — restart what was stopped and clear the maintenance flag.
  * The file ends in processed/ or failed/ with its result. Never throws for a bad file.
  */
-export async function restoreFile(deps: RestoreDeps, path: string, identity: { sha256: string; size: number }) {
+export async function restoreFile(
+  deps: RestoreDeps,
+  path: string,
+  identity: { sha256: string; size: number },
+  opts: { keepDryRunFile?: boolean } = {},
+): Promise<RestoreResult> {
   const c = deps.config;
   const runId = randomUUID();
   const log = deps.log.child({ runId, file: basename(path) });
@@ -89,7 +97,49 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
   const workDir = join(c.RESTORE_WATCH_DIR, "work");
   await mkdir(workDir, { recursive: true });
   const workPath = join(workDir, `${runId}.staged`);
-  const lock = await acquireLockWaiting(c.RESTORE_LOCK_FILE, `restore ${runId}`, c.RESTORE_LOCK_WAIT_SECONDS * 1000);
+  const lock = await acquireLockWaiting(c.RESTORE_LOCK_FILE, `restore ${runId}`, c.RESTORE_LOCK_WAIT_SECONDS * 1000, {
+    onWait: (holder) => log.warn({ holder, lock: c.RESTORE_LOCK_FILE }, "waiting for the ops lock"),
+  });
+  try {
+    return await restoreLocked({
+      deps,
+      path,
+      result,
+      log,
+      step,
+      workPath,
+      keepDryRunFile: opts.keepDryRunFile ?? false,
+    });
+  } finally {
+    // Whatever failed above (even the clean-up), the shared lock goes with the run: backups must not wait on it.
+    await lock.release();
+  }
+}
+
+/** One run under the lock: what restoreFile set up for it. */
+interface Run {
+  deps: RestoreDeps;
+  path: string;
+  result: RestoreResult;
+  log: Logger;
+  step: Step;
+  workPath: string;
+  /** The one-shot command's dry run leaves the file where it is. */
+  keepDryRunFile: boolean;
+}
+
+async function restoreLocked({ deps, path, result, log, step, workPath, keepDryRunFile }: Run): Promise<RestoreResult> {
+  const c = deps.config;
+  const { runId } = result;
+  const identity = { sha256: result.sha256, size: result.size };
+  // The watcher and the one-shot command may both have picked this file; the one that got the lock first took it.
+  if (!(await stat(path).catch(() => null))) {
+    result.status = "skipped";
+    result.error = "the file is gone: another run took it";
+    result.finishedAt = new Date().toISOString();
+    log.info("file gone before the run began: skipped");
+    return result;
+  }
   let journal: Journal | null = null;
   let downtimeStart = 0;
   let stopping: Promise<void> | undefined;
@@ -117,6 +167,7 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
     if (c.RESTORE_DRY_RUN) {
       result.status = "dry-run";
       result.steps.push({ name: "plan", ms: 0, ok: true, detail: `would stop ${targets.join(", ") || "nothing"}` });
+      result.finishedAt = new Date().toISOString();
       return result;
     }
     if (v.kind !== "sqlite")
@@ -143,8 +194,9 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
         (p) => p,
       );
 
-    // Recorded before anything is stopped, so a crash from here on is recovered at the next start.
-    journal = {
+    // Recorded before anything is stopped, so a crash from here on is recovered at the next start. Only a journal
+    // that reached the disk counts: if it could not be written, nothing was stopped and nothing needs restarting.
+    const planned: Journal = {
       runId,
       file: path,
       ...identity,
@@ -153,7 +205,8 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
       stopped: targets,
       maintenance: true,
     };
-    await saveJournal(c, journal);
+    await saveJournal(c, planned);
+    journal = planned;
     await maintenanceOn(c.RESTORE_MAINTENANCE_FLAG_FILE, `restore ${runId} of ${basename(path)}`);
     downtimeStart = Date.now();
     result.stopped = targets;
@@ -180,7 +233,8 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
       await stopping?.catch(() => {}); // never start a container while its stop is still under way
       const swapped = journal.phase === "swapped";
       journal.phase = "restarting";
-      await saveJournal(c, journal);
+      // The restart must happen even when the journal cannot be written.
+      await saveJournal(c, journal).catch((err: Error) => log.error({ err: err.message }, "journal not written"));
       const names = [...journal.stopped, ...c.RESTORE_START_CONTAINERS.filter((n) => !journal!.stopped.includes(n))];
       const restartStart = Date.now();
       // ANALYZE of the swapped-in database runs while the services start: it needs nothing from them.
@@ -205,15 +259,24 @@ export async function restoreFile(deps: RestoreDeps, path: string, identity: { s
       await maintenanceOff(c.RESTORE_MAINTENANCE_FLAG_FILE);
       await analyzing;
     }
-    await rm(workPath, { force: true });
+    await removeStaged(workPath);
     result.finishedAt = new Date().toISOString();
-    await settle(c, path, result);
-    await lock.release();
+    // The one-shot dry run leaves the file where it is, to be restored for real next; the watcher settles every file
+    // it took (a dry run included), or it would take it again at the next poll.
+    if (!(keepDryRunFile && result.status === "dry-run"))
+      await settle(c, path, result).catch((err: Error) => {
+        result.status = "failed";
+        result.error = [result.error, `result not recorded: ${err.message}`].filter(Boolean).join("; ");
+        log.error({ err: err.message }, "result not recorded");
+      });
   }
   return result;
 }
 
-type Step = <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string) => Promise<T>;
+/** The staged copy and the side files SQLite may have made beside it while validating. */
+async function removeStaged(workPath: string): Promise<void> {
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) await rm(workPath + suffix, { force: true });
+}
 
 /**
  * The load into the side database begins while the containers are still stopping (it touches nothing they use);

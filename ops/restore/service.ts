@@ -30,6 +30,11 @@ function createRestoreMetrics() {
   };
 }
 
+function ifGone(err: NodeJS.ErrnoException): null {
+  if (err.code === "ENOENT") return null;
+  throw err;
+}
+
 /** Recovers an interrupted run, then polls the drop directory and restores one file at a time. */
 export async function startRestoreService(deps: RestoreDeps & { onResult?: (r: RestoreResult) => void }) {
   const c = deps.config;
@@ -60,10 +65,12 @@ export async function startRestoreService(deps: RestoreDeps & { onResult?: (r: R
   const tick = async () => {
     try {
       const path = await intake.nextReady();
-      if (path) {
-        const identity = await sha256File(path);
+      // Null: the one-shot command took the file meanwhile.
+      const identity = path ? await sha256File(path).catch(ifGone) : null;
+      if (path && identity) {
         deps.log.info({ path, ...identity }, "file complete: restoring");
-        record(await restoreFile(deps, path, { sha256: identity.sha256, size: identity.size }));
+        const result = await restoreFile(deps, path, { sha256: identity.sha256, size: identity.size });
+        if (result.status !== "skipped") record(result);
       }
     } catch (err) {
       deps.log.error({ err: (err as Error).message }, "intake failed");

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../shared/files.ts";
 
@@ -38,5 +39,7 @@ export async function readState(path: string): Promise<RestoreState> {
 /** Atomic (temp file, fsync, rename): a crash leaves the previous state or the new one. */
 export async function writeState(path: string, state: RestoreState): Promise<void> {
   state.processed = state.processed.slice(-500);
+  // RESTORE_STATE_FILE may name a directory nobody created (a fresh volume): made here, before a run needs it.
+  await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, JSON.stringify(state, null, 2) + "\n");
 }

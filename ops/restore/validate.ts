@@ -1,12 +1,11 @@
 import { createReadStream, createWriteStream } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { copyFile, readFile } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { MANIFEST_SUFFIX, parseManifest } from "../shared/manifest.ts";
 import type { PgVersion } from "../shared/postgres.ts";
 import { majorOf, majorText, serverVersion } from "../shared/postgres.ts";
-import { runTool } from "../shared/process.ts";
-import { inspectPlainFile, listArchive, VerificationError } from "../shared/verify.ts";
+import { inspectPlainFile, listArchive, readArchiveData, VerificationError } from "../shared/verify.ts";
 import type { Detected } from "./detect.ts";
 import { detectKind } from "./detect.ts";
 import { sqliteIntegrity } from "./sqlite.ts";
@@ -38,7 +37,8 @@ async function decompress(path: string, to: string): Promise<void> {
 
 /**
  * Every check that can be made without stopping anything: manifest and checksum (ops/backup files), a full
- * decompress, the archive's table of contents or the plain trailer, SQLite's integrity check, and the version gate.
+ * decompress, the archive's table of contents and a full read of its data (or the plain trailer), SQLite's integrity
+ * check, and the version gate.
  */
 export async function validateFile(opts: {
   path: string;
@@ -70,15 +70,21 @@ export async function validateFile(opts: {
   }
   if (detected.kind === "sqlite") {
     if (!opts.sqliteEnabled) throw new VerificationError("a SQLite database, but RESTORE_SQLITE_PATH is not set");
+    // SQLite opens a WAL-mode file with -wal and -shm beside it, even read-only: checked (and later swapped in) as
+    // a copy in the work directory, so nothing appears in incoming/ for the watcher to take as a new dump.
+    if (staged === opts.path) {
+      await copyFile(opts.path, opts.workPath);
+      staged = opts.workPath;
+    }
     sqliteIntegrity(staged);
     checks.push("SQLite integrity_check ok");
     return { ...detected, staged, checks };
   }
   let header: string;
   if (detected.kind === "custom") {
-    const entries = await listArchive(opts.pgRestoreBin, staged);
-    header = (await runTool(opts.pgRestoreBin, ["--list", staged], { maxStdout: 4096 })).stdout;
-    checks.push(`pg_restore --list: ${entries.length} entries`);
+    const listing = await listArchive(opts.pgRestoreBin, staged);
+    header = listing.header;
+    checks.push(`pg_restore --list: ${listing.entries.length} entries`);
   } else {
     const plain = await inspectPlainFile(staged, false);
     if (!plain.trailer) throw new VerificationError("plain SQL without pg_dump's completion trailer (truncated?)");
@@ -92,6 +98,10 @@ export async function validateFile(opts: {
       `the dump comes from PostgreSQL ${dumpVersion}, newer than the server's ${majorText(server.num)} (${server.text})`,
     );
   checks.push(`version gate: dump ${dumpVersion ?? "unknown"} into server ${server.text}`);
+  if (detected.kind === "custom") {
+    await readArchiveData(opts.pgRestoreBin, staged);
+    checks.push("pg_restore read every data block");
+  }
   return { ...detected, staged, checks, dumpVersion };
 }
 

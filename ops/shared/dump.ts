@@ -60,7 +60,7 @@ export async function dumpToArtefact(req: DumpRequest): Promise<Artefact> {
       if (onDisk.sha256 !== streamed.sha256 || onDisk.size !== streamed.size)
         throw new VerificationError("the file on disk differs from the bytes pg_dump produced");
       verification.push("sha256 re-read from disk");
-      const entries = await listArchive(req.pgRestoreBin, partial);
+      const { entries } = await listArchive(req.pgRestoreBin, partial);
       verification.push(`pg_restore --list: ${entries.length} entries`);
     } else {
       const onDisk = await inspectPlainFile(partial, true);

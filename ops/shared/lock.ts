@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { open, readFile, rename, stat, unlink, utimes } from "node:fs/promises";
+import { processStartTime } from "./process-identity.ts";
 
 /** Another ops run (backup or restore) holds the shared lock. */
 export class LockBusyError extends Error {
@@ -22,17 +23,37 @@ export interface LockOptions {
 }
 
 /**
+ * Whether the holder recorded in a lock is known to be gone: it ran on this host (a container keeps its host name
+ * across restarts) and its pid is no longer that process (not running, or started at another time: a restarted
+ * container hands out the same pids again). A holder on another host cannot be checked: only staleness tells.
+ */
+export async function holderIsGone(holder: string): Promise<boolean> {
+  const m = / pid (\d+)(?: start (\d+))? on (\S+) since /.exec(holder);
+  if (!m || m[3] !== hostname()) return false;
+  const pid = Number(m[1]);
+  const started = await processStartTime(pid);
+  if (started === null) return true;
+  return m[2] !== undefined && m[2] !== started;
+}
+
+/**
  * One lock file on the shared backups volume serialises backups and restores across containers. Created with
- * O_EXCL; the holder touches it periodically so a crashed holder's lock can be taken over once stale.
+ * O_EXCL; the holder touches it periodically so a crashed holder's lock can be taken over once stale, or at once
+ * when its holder is known to be gone (a crash or kill on this host).
  */
 export async function acquireLock(file: string, owner: string, opts: LockOptions = {}): Promise<OpsLock> {
   const staleMs = opts.staleMs ?? 120_000;
   const heartbeatMs = opts.heartbeatMs ?? Math.max(1000, Math.floor(staleMs / 4));
-  const holder = `${owner} pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}`;
+  const start = (await processStartTime(process.pid)) ?? "0";
+  const holder = `${owner} pid ${process.pid} start ${start} on ${hostname()} since ${new Date().toISOString()}`;
   if (!(await tryCreate(file, holder))) {
     const info = await stat(file).catch(() => null);
-    if (info && Date.now() - info.mtimeMs <= staleMs) throw new LockBusyError(file, await readHolder(file));
-    // Stale: move it aside (only one contender's rename succeeds), then retry the exclusive create once.
+    const current = await readHolder(file);
+    const fresh = info !== null && Date.now() - info.mtimeMs <= staleMs;
+    if (fresh && !(await holderIsGone(current))) throw new LockBusyError(file, current);
+    // Another contender may have replaced it meanwhile: only the lock judged above is moved.
+    if ((await readHolder(file)) !== current) throw new LockBusyError(file, await readHolder(file));
+    // Stale or orphaned: move it aside (only one contender's rename succeeds), then retry the exclusive create once.
     const aside = `${file}.stale-${process.pid}-${Date.now()}`;
     if (
       await rename(file, aside).then(
@@ -76,19 +97,25 @@ async function tryCreate(file: string, holder: string): Promise<boolean> {
   }
 }
 
-/** Waits for the lock with a deadline, for a run that must happen but may wait its turn (a restore). */
+/**
+ * Waits for the lock with a deadline, for a run that must happen but may wait its turn (a restore). `onWait` hears
+ * of each new holder it waits for, so a wait is never silent.
+ */
 export async function acquireLockWaiting(
   file: string,
   owner: string,
   timeoutMs: number,
-  opts: LockOptions & { pollMs?: number } = {},
+  opts: LockOptions & { pollMs?: number; onWait?: (holder: string) => void } = {},
 ): Promise<OpsLock> {
   const deadline = Date.now() + timeoutMs;
+  let waitingFor = "";
   for (;;) {
     try {
       return await acquireLock(file, owner, opts);
     } catch (err) {
       if (!(err instanceof LockBusyError) || Date.now() > deadline) throw err;
+      if (err.holder !== waitingFor) opts.onWait?.(err.holder);
+      waitingFor = err.holder;
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
     }
   }

@@ -13,14 +13,36 @@ export class VerificationError extends Error {
   override name = "VerificationError";
 }
 
-/** Reads the archive's table of contents (its entries); a custom-format file pg_restore cannot list is not a backup. */
-export async function listArchive(pgRestoreBin: string, path: string): Promise<string[]> {
-  const r = await runTool(pgRestoreBin, ["--list", path], { maxStdout: 64 << 20 });
+export interface ArchiveListing {
+  /** The leading `;` comment block: creation time, database, "Dumped from database version", TOC size. */
+  header: string;
+  entries: string[];
+}
+
+/**
+ * Reads the archive's table of contents; a custom-format file pg_restore cannot list is not a backup. The header is
+ * taken from the start of the output (the version line is at the top, however many entries follow).
+ */
+export async function listArchive(pgRestoreBin: string, path: string): Promise<ArchiveListing> {
+  const r = await runTool(pgRestoreBin, ["--list", path], { maxStdout: 256 << 20 });
   if (r.code !== 0) throw new VerificationError(describeExit("pg_restore --list", r, r.stderr));
-  // An empty database has no entries, but every readable archive has the header block.
-  if (!/^; Archive created at /m.test(r.stdout))
+  const lines = r.stdout.split("\n");
+  const firstEntry = lines.findIndex((l) => l.trim() !== "" && !l.startsWith(";"));
+  const header = lines.slice(0, firstEntry < 0 ? lines.length : firstEntry).join("\n");
+  // An empty database has no entries, but every readable archive has the header block. Output beyond the
+  // collector's bound would have lost it: refused rather than read without its version line.
+  if (!/^; Archive created at /m.test(header))
     throw new VerificationError("pg_restore --list printed no archive header");
-  return r.stdout.split("\n").filter((l) => l.trim() && !l.startsWith(";"));
+  return { header, entries: lines.filter((l) => l.trim() && !l.startsWith(";")) };
+}
+
+/**
+ * Reads every data block of a custom-format archive (pg_restore to /dev/null): a file cut short after its table of
+ * contents lists fine but fails here, before anything is stopped.
+ */
+export async function readArchiveData(pgRestoreBin: string, path: string): Promise<void> {
+  const r = await runTool(pgRestoreBin, ["--file=/dev/null", path]);
+  if (r.code !== 0) throw new VerificationError(describeExit("pg_restore (full read)", r, r.stderr));
 }
 
 /** The trailer, followed only by comment lines or psql's `\unrestrict` (pg_dump 13.22/14.19/15.14/16.10/17.6+). */
