@@ -19,12 +19,12 @@ async function instancerCycle(stack: TestStack, team: string): Promise<number> {
 
 async function rawDockerCycle(): Promise<number> {
   const t0 = performance.now();
-  const id = execFileSync("docker", ["run", "-d", "-p", "127.0.0.1::80", testEnv.challengeImage], {
+  const id = execFileSync("docker", ["run", "-d", "-p", `${testEnv.engineHost}::80`, testEnv.challengeImage], {
     encoding: "utf8",
   }).trim();
   try {
     const port = execFileSync("docker", ["port", id, "80/tcp"], { encoding: "utf8" }).trim().split(":").pop();
-    await untilHttpOk(`http://127.0.0.1:${port}/`);
+    await untilHttpOk(`http://${testEnv.engineHost}:${port}/`);
   } finally {
     execFileSync("docker", ["rm", "-f", id], { stdio: "ignore" });
   }

