@@ -152,13 +152,19 @@ engine_stop() { # lab index
     for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   fi
-  # Whatever a killed engine left running in its cgroup (shims, containers) goes too.
-  local cg
-  for cg in /sys/fs/cgroup/*/"ctfi-$lab-$i" /sys/fs/cgroup/"ctfi-$lab-$i"; do
-    [ -f "$cg/cgroup.procs" ] && xargs -r kill -KILL <"$cg/cgroup.procs" 2>/dev/null || true
-  done
   pkill -KILL -f -- "--exec-root $run/exec" 2>/dev/null || true
   pkill -KILL -f -- "$run/exec/containerd" 2>/dev/null || true
+}
+
+# Its containers' processes (in the engine's cgroup parent) are killed and the cgroups removed, deepest first.
+engine_cgroups_clear() { # lab index
+  local cgroups
+  cgroups="$(ls -d /sys/fs/cgroup/*/"ctfi-$1-$2" /sys/fs/cgroup/"ctfi-$1-$2" 2>/dev/null || true)"
+  [ -n "$cgroups" ] || return 0
+  # shellcheck disable=SC2086
+  find $cgroups -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+  # shellcheck disable=SC2086
+  find $cgroups -depth -type d -exec rmdir {} \; 2>/dev/null || true
 }
 
 unmount_under() { # path: every mount below it, deepest first
@@ -208,6 +214,7 @@ lab_down() { # lab
     [ -e "$nsfile" ] || continue
     i="${nsfile##*-}"
     engine_stop "$lab" "$i"
+    engine_cgroups_clear "$lab" "$i"
     unmount_under "$(exec_dir "$lab" "$i")"
     unmount_under "$(lab_dir "$lab")/$i/data"
     ip link delete "$(ns "$lab" "$i")" 2>/dev/null || true
