@@ -13,7 +13,7 @@ export const challengeSpecSchema = z.strictObject({
   port: z.number().int().min(1).max(65535),
   memory_mb: z.number().int().min(16).max(65536).default(256),
   // The column is numeric(6,3): anything below a thousandth would round to 0 there.
-  cpus: z.number().min(0.001).max(64).default(0.5),
+  cpus: z.number().min(0.001).max(64).default(0.5).describe("CPUs, 0.001–64, kept to three decimals"),
   pids_limit: z.number().int().min(8).max(65536).default(128),
   ttl_seconds: z.number().int().min(5).max(604800).nullable().default(null),
   env: z
@@ -21,13 +21,19 @@ export const challengeSpecSchema = z.strictObject({
       z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be shell identifiers"),
       storableString().max(4096),
     )
-    .default({}),
+    .default({})
+    .describe(
+      "Environment of the container. Names must be shell identifiers ([A-Za-z_][A-Za-z0-9_]*); values are strings of at most 4096 characters without NUL",
+    ),
   // Capabilities to keep (all others are dropped); must be in the operator's ALLOWED_CAPABILITIES.
   cap_add: z
     .array(z.string().regex(/^(CAP_)?[A-Za-z_]{2,32}$/, "must be a capability name"))
     .max(16)
     .transform((caps) => [...new Set(caps.map((c) => c.toUpperCase().replace(/^CAP_/, "")))])
-    .default([]),
+    .default([])
+    .describe(
+      "Capabilities to keep (all others are dropped), with or without CAP_, any case; each must be in the server's ALLOWED_CAPABILITIES",
+    ),
   /** Read-only root filesystem, with a tmpfs on /tmp. */
   read_only: z.boolean().default(false),
   /** Outbound connections beyond the host; off unless the challenge needs them. */
@@ -39,7 +45,8 @@ export const challengeSpecSchema = z.strictObject({
     .max(200)
     .refine((f) => f.includes("{}"), "must contain {} where the team's secret part goes")
     .nullable()
-    .default(null),
+    .default(null)
+    .describe("Per-team flag template; must contain {}, which becomes the team's secret part. Needs FLAG_SECRET"),
 });
 export type ChallengeSpec = z.infer<typeof challengeSpecSchema>;
 

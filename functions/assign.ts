@@ -7,16 +7,25 @@ import { JOB } from "../core/queue.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
 import { AppError } from "../runtime/errors.ts";
 import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
-import { accepted, instanceView, instanceViewSchema, teamChallengeBody, waitBudgetMs } from "./shared/instance-view.ts";
+import {
+  accepted,
+  instanceView,
+  instanceViewSchema,
+  preferHeader,
+  teamChallengeBody,
+  waitBudgetMs,
+} from "./shared/instance-view.ts";
 
 const SETTLED = new Set(["running", "failed", "removed"]);
 
 export default defineEndpoint({
   method: "POST",
   path: "/assign",
+  operationId: "assignInstance",
   auth: "token",
   summary:
     "Give a team its own instance of a challenge. 200 with the address once it accepts connections; 202 with a Location while it starts. Idempotent while the instance is live.",
+  headers: [preferHeader],
   body: teamChallengeBody,
   responses: {
     200: instanceViewSchema.extend({ message: z.string() }),

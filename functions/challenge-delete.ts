@@ -9,6 +9,7 @@ import { AppError } from "../runtime/errors.ts";
 export default defineEndpoint({
   method: "DELETE",
   path: "/challenges/:id",
+  operationId: "deleteChallenge",
   auth: "token",
   summary: "Delete a challenge; refused with 409 while it has live instances.",
   params: z.object({ id: idSchema }),

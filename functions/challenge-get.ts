@@ -8,6 +8,7 @@ import { challengeView, challengeViewSchema } from "./shared/challenge-view.ts";
 export default defineEndpoint({
   method: "GET",
   path: "/challenges/:id",
+  operationId: "getChallenge",
   auth: "token",
   summary: "One challenge with every setting; env values are not shown, only their names.",
   params: z.object({ id: idSchema }),

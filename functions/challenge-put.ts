@@ -26,6 +26,7 @@ async function imageWarnings(deps: AppDeps, image: string): Promise<string[]> {
 export default defineEndpoint({
   method: "PUT",
   path: "/challenges/:id",
+  operationId: "putChallenge",
   auth: "token",
   summary:
     "Create or replace a challenge: image, internal port, limits, ttl, env. Running instances keep their settings.",

@@ -6,6 +6,7 @@ import { challengeView, challengeViewSchema } from "./shared/challenge-view.ts";
 export default defineEndpoint({
   method: "GET",
   path: "/challenges",
+  operationId: "listChallenges",
   auth: "token",
   summary: "The challenge catalogue.",
   responses: { 200: z.object({ challenges: z.array(challengeViewSchema) }) },

@@ -9,6 +9,7 @@ import { instanceView, instanceViewSchema, teamChallengeBody } from "./shared/in
 export default defineEndpoint({
   method: "POST",
   path: "/extend",
+  operationId: "extendInstance",
   auth: "token",
   summary:
     "Renew a running instance by its challenge's TTL. Open only within RENEW_WINDOW_SECONDS before expiry, and never past MAX_LIFETIME_SECONDS from its start.",

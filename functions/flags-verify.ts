@@ -13,6 +13,7 @@ const same = (a: string, b: string) =>
 export default defineEndpoint({
   method: "POST",
   path: "/flags/verify",
+  operationId: "verifyFlag",
   auth: "token",
   summary:
     "Check a team's flag for a challenge with per-team flags: correct, wrong, or other_team (another team's flag — recorded as a cheat signal).",

@@ -4,6 +4,7 @@ import { defineEndpoint } from "../runtime/endpoint.ts";
 export default defineEndpoint({
   method: "GET",
   path: "/healthz",
+  operationId: "getHealth",
   auth: "public",
   summary: "Liveness: the process answers. Does not touch PostgreSQL or Redis.",
   responses: { 200: z.object({ status: z.literal("ok") }) },

@@ -7,6 +7,7 @@ import { instanceView, instanceViewSchema } from "./shared/instance-view.ts";
 export default defineEndpoint({
   method: "GET",
   path: "/instances/:id",
+  operationId: "getInstance",
   auth: "token",
   summary: "One instance: its state, address once running, and the reason when it failed.",
   params: z.object({ id: z.uuid({ error: "must be an instance id (UUID)" }) }),

@@ -32,13 +32,20 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 export default defineEndpoint({
   method: "GET",
   path: "/instances",
+  operationId: "listInstances",
   auth: "token",
   summary: "List instances, newest first, filtered by team, challenge or state; paginated with `cursor`.",
   query: z.strictObject({
     team_id: idSchema.optional(),
     challenge_id: idSchema.optional(),
     state: z.enum(INSTANCE_STATES).optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    // Plain decimal digits only: Number() would also read "0x10", " 5" or "1e2".
+    limit: z
+      .string()
+      .regex(/^(200|1\d\d|[1-9]\d?)$/, "must be a whole number from 1 to 200")
+      .transform(Number)
+      .default(50)
+      .describe("Page size, 1–200 (default 50)"),
     cursor: z.string().max(200).optional(),
   }),
   responses: { 200: z.object({ instances: z.array(instanceViewSchema), next_cursor: z.string().nullable() }) },

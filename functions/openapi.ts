@@ -5,6 +5,7 @@ import { buildOpenApi } from "../runtime/openapi.ts";
 export default defineEndpoint({
   method: "GET",
   path: "/openapi.json",
+  operationId: "getOpenApi",
   auth: "public",
   summary: "This API's OpenAPI 3 description.",
   responses: { 200: z.record(z.string(), z.unknown()) },

@@ -31,6 +31,7 @@ async function checks(deps: AppDeps) {
 export default defineEndpoint({
   method: "GET",
   path: "/readyz",
+  operationId: "getReadiness",
   auth: "public",
   summary: "Readiness: PostgreSQL and Redis reachable and the server not draining; 503 otherwise.",
   responses: {

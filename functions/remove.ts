@@ -4,14 +4,23 @@ import { JOB } from "../core/queue.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
 import { AppError } from "../runtime/errors.ts";
 import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
-import { accepted, instanceView, instanceViewSchema, teamChallengeBody, waitBudgetMs } from "./shared/instance-view.ts";
+import {
+  accepted,
+  instanceView,
+  instanceViewSchema,
+  preferHeader,
+  teamChallengeBody,
+  waitBudgetMs,
+} from "./shared/instance-view.ts";
 
 export default defineEndpoint({
   method: "POST",
   path: "/remove",
+  operationId: "removeInstance",
   auth: "token",
   summary:
     "Take a team's instance of a challenge away. 200 once the container is gone; 202 with a Location while it stops.",
+  headers: [preferHeader],
   body: teamChallengeBody,
   responses: {
     200: instanceViewSchema.extend({ message: z.string() }),

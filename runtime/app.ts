@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps, endpoints: readonly Endpoint[]): Hono<E
       if (ep.auth === "token") checkToken(c.req.header("authorization"));
       const input = {
         body: ep.body ? validate(ep.body, await readJson(c), "body") : undefined,
-        query: ep.query ? validate(ep.query, c.req.query(), "query") : undefined,
+        query: ep.query ? validate(ep.query, singleQuery(c), "query") : undefined,
         params: ep.params ? validate(ep.params, c.req.param(), "path") : undefined,
       };
       const requestId = c.get("requestId");
@@ -106,6 +106,17 @@ async function readJson(c: Context): Promise<unknown> {
   // Validation would drop this key silently (on a plain object it is the prototype, not data): refuse it instead.
   if (protoKey) throw new AppError("validation_failed", "body: the key '__proto__' is not accepted");
   return parsed;
+}
+
+/** The query as one value per name; a repeated name is refused rather than narrowed to one of its values. */
+function singleQuery(c: Context): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (values.length > 1)
+      throw new AppError("validation_failed", `query field '${name}': given ${values.length} times; give it once`);
+    out[name] = values[0]!;
+  }
+  return out;
 }
 
 function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {

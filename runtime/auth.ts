@@ -10,7 +10,8 @@ const digest = (value: string) => createHash("sha256").update(value).digest();
 export function createTokenCheck(tokens: readonly string[]): (header: string | undefined) => void {
   const digests = tokens.map(digest);
   return (header) => {
-    const match = /^Bearer ([^\s]+)$/.exec(header ?? "");
+    // The scheme name is case-insensitive (RFC 7235): "bearer" is as good as "Bearer".
+    const match = /^Bearer +([^\s]+)$/i.exec(header ?? "");
     if (!match)
       throw new AppError("unauthorized", "missing or malformed Authorization header (expected: Bearer <token>)");
     const presented = digest(match[1]!);

@@ -5,6 +5,12 @@ import type { AppDeps } from "./deps.ts";
 export type AuthLevel = "public" | "token";
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
+export interface HeaderParam {
+  name: string;
+  description: string;
+  schema: Record<string, unknown>;
+}
+
 export interface EndpointInput<B, Q, P> {
   body: B;
   query: Q;
@@ -40,7 +46,13 @@ export interface Endpoint<
   /** Hono path syntax, e.g. `/instances/:id`. */
   path: string;
   auth: AuthLevel;
+  /** Unique name of the operation in the OpenAPI description (what generated clients call it). */
+  operationId: string;
   summary: string;
+  /** Request headers the endpoint reads, for the OpenAPI description. */
+  headers?: HeaderParam[];
+  /** Media type of the success answers when they are not JSON (sent as `text`). */
+  mediaType?: string;
   body?: B;
   query?: Q;
   params?: P;

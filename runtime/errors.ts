@@ -24,6 +24,8 @@ export const ERROR_STATUS = {
   // served): an upstream failure, not the API's own.
   instance_failed: 502,
   service_unavailable: 503,
+  // Answered by the gateway, never by the API itself: during a restore, or while the API is unreachable.
+  maintenance: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -14,6 +14,24 @@ const errorEnvelopeSchema = z.object({
 const jsonSchema = (schema: z.ZodType, io: "input" | "output") =>
   z.toJSONSchema(schema, { io, unrepresentable: "any", target: "openapi-3.0" });
 
+const ERROR_DESCRIPTION: Record<number, string> = {
+  400: "Bad input: malformed JSON, a field or query parameter that fails validation, or a cursor not issued here",
+  401: "Missing or invalid bearer token",
+  404: "Unknown challenge or instance",
+  409: "Conflict with the instance's or challenge's current state",
+  413: "Request body over 16 KiB",
+  415: "Content-Type is not application/json",
+  429: "Refused for now (cooldown, capacity); retry after Retry-After seconds",
+  500: "Internal error",
+  502: "The instance failed to start for a reason of the challenge's (image missing, container exits, port never served)",
+  503: "A backing service is unavailable, the server is draining, or the gateway's maintenance",
+};
+
+const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+/** Statuses whose answers may carry Retry-After. */
+const RETRY_AFTER = new Set([202, 409, 429, 503]);
+
 /** The OpenAPI 3 description, generated from the same definitions that validate requests. */
 export function buildOpenApi(endpoints: readonly Endpoint[], version: string): object {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -22,21 +40,30 @@ export function buildOpenApi(endpoints: readonly Endpoint[], version: string): o
     const parameters = [
       ...objectFields(ep.params).map(([name, schema]) => ({ name, in: "path", required: true, schema })),
       ...objectFields(ep.query).map(([name, schema, required]) => ({ name, in: "query", required, schema })),
+      ...(ep.headers ?? []).map((h) => ({ ...h, in: "header", required: false })),
+      ref("parameters", "RequestId"),
     ];
     const responses: Record<string, unknown> = {};
     for (const [status, schema] of Object.entries(ep.responses))
       responses[status] = {
         description: `HTTP ${status}`,
-        content: schema ? { "application/json": { schema: jsonSchema(schema, "output") } } : undefined,
+        headers: responseHeaders(Number(status)),
+        content: schema
+          ? { [ep.mediaType ?? "application/json"]: { schema: jsonSchema(schema, "output") } }
+          : undefined,
       };
-    if (Object.keys(responses).length === 0) responses["204"] = { description: "No content" };
-    for (const status of ep.errors ?? [])
+    if (Object.keys(responses).length === 0)
+      responses["204"] = { description: "No content", headers: responseHeaders(204) };
+    for (const status of errorStatuses(ep))
       responses[String(status)] = {
-        description: "Error envelope",
-        content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } },
+        description: ERROR_DESCRIPTION[status] ?? "Error envelope",
+        headers: responseHeaders(status),
+        content: { "application/json": { schema: ref("schemas", "ErrorEnvelope") } },
       };
     (paths[path] ??= {})[ep.method.toLowerCase()] = {
+      operationId: ep.operationId,
       summary: ep.summary,
+      description: ep.query ? "Unknown and repeated query parameters are refused with 400." : undefined,
       security: ep.auth === "token" ? [{ bearer: [] }] : [],
       parameters,
       requestBody: ep.body
@@ -47,12 +74,51 @@ export function buildOpenApi(endpoints: readonly Endpoint[], version: string): o
   }
   return {
     openapi: "3.0.3",
-    info: { title: "ctf-instancer", version },
+    info: {
+      title: "ctf-instancer",
+      version,
+      // The project publishes no licence: no rights are granted beyond what its owner agrees to.
+      license: { name: "UNLICENSED" },
+    },
+    // Relative: the API answers on whatever origin served this document (directly or through the gateway).
+    servers: [{ url: "/" }],
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
       schemas: { ErrorEnvelope: jsonSchema(errorEnvelopeSchema, "output") },
+      parameters: {
+        RequestId: {
+          name: "X-Request-Id",
+          in: "header",
+          required: false,
+          description:
+            "Request id to use (echoed, logged, put on the container's labels); another one is made if absent or invalid",
+          schema: { type: "string", pattern: "^[A-Za-z0-9._-]{1,128}$" },
+        },
+      },
+      headers: {
+        RequestId: { description: "The request's id", schema: { type: "string" } },
+        RetryAfter: { description: "Seconds to wait before trying again", schema: { type: "integer", minimum: 0 } },
+        Location: { description: "Where to follow the instance: GET /instances/{id}", schema: { type: "string" } },
+      },
     },
     paths,
+  };
+}
+
+/** What any endpoint may answer besides its own errors: every route can fail with 500 or be unavailable. */
+function errorStatuses(ep: Endpoint): number[] {
+  const statuses = new Set([...(ep.errors ?? []), 500, 503]);
+  if (ep.auth === "token") statuses.add(401);
+  if (ep.body) for (const s of [400, 413, 415]) statuses.add(s);
+  if (ep.query || ep.params) statuses.add(400);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+function responseHeaders(status: number): Record<string, unknown> {
+  return {
+    "X-Request-Id": ref("headers", "RequestId"),
+    ...(RETRY_AFTER.has(status) ? { "Retry-After": ref("headers", "RetryAfter") } : {}),
+    ...(status === 202 ? { Location: ref("headers", "Location") } : {}),
   };
 }
 

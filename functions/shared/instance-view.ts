@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { INSTANCE_STATES, type InstanceRow } from "../../core/instances.ts";
 import { idSchema } from "../../core/ids.ts";
+import type { HeaderParam } from "../../runtime/endpoint.ts";
 
 /** Body of assign, remove and other team-scoped operations. */
 export const teamChallengeBody = z.strictObject({ team_id: idSchema, challenge_id: idSchema });
@@ -59,6 +60,13 @@ export function accepted(row: InstanceRow, message: string, renewWindowSeconds: 
     body: { message, status_url: instanceLocation(row.id), ...instanceView(row, renewWindowSeconds) },
   };
 }
+
+/** Declared on assign and remove, for the OpenAPI description. */
+export const preferHeader: HeaderParam = {
+  name: "Prefer",
+  description: "`respond-async` (RFC 7240): answer 202 with a Location at once instead of waiting for the result",
+  schema: { type: "string", example: "respond-async" },
+};
 
 /** How long assign and remove wait for the outcome: not at all with `Prefer: respond-async`. */
 export const waitBudgetMs = (prefer: string | undefined, assignWaitSeconds: number) =>

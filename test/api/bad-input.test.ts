@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentContainers } from "../support/docker.ts";
-import { TestStack } from "../support/stack.ts";
+import { TEST_TOKEN, TestStack } from "../support/stack.ts";
 
 const valid = { team_id: "team1", challenge_id: "web100" };
 
@@ -128,6 +128,34 @@ describe("bad input gets a 4xx envelope and creates nothing", () => {
     }
     const ok = await stack.request("PUT", "/challenges/tiny", { body: { image: "a", port: 80, cpus: 0.001 } });
     expect(ok).toMatchObject({ status: 201, body: { cpus: 0.001 } });
+  });
+
+  it("the Authorization scheme name is case-insensitive", async () => {
+    for (const scheme of ["bearer", "BEARER", "Bearer"])
+      expect(
+        (
+          await stack.request("GET", "/challenges", {
+            token: null,
+            headers: { authorization: `${scheme} ${TEST_TOKEN}` },
+          })
+        ).status,
+      ).toBe(200);
+    expectEnvelope(
+      await stack.request("GET", "/challenges", { token: null, headers: { authorization: `Basic ${TEST_TOKEN}` } }),
+      401,
+      "unauthorized",
+    );
+  });
+
+  it("limit is plain decimal digits from 1 to 200; a repeated query parameter is refused", async () => {
+    for (const limit of ["0x10", "%205", "5%20", "1e2", "+5", "05", "5.0", "201", ""])
+      expectEnvelope(await stack.request("GET", `/instances?limit=${limit}`), 400, "validation_failed");
+    for (const limit of ["1", "50", "200"])
+      expect((await stack.request("GET", `/instances?limit=${limit}`)).status).toBe(200);
+    const repeated = await stack.request("GET", "/instances?state=running&state=failed");
+    expectEnvelope(repeated, 400, "validation_failed");
+    expect(repeated.body.error.message).toMatch(/'state'.*given 2 times/);
+    expectEnvelope(await stack.request("GET", "/instances?limit=5&limit=6"), 400, "validation_failed");
   });
 
   it("an env key __proto__ is refused, not dropped", async () => {
