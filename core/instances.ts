@@ -101,8 +101,8 @@ export interface InstanceFilter {
   challengeId?: string;
   state?: InstanceState;
   limit: number;
-  /** Opaque cursor: rows strictly older than this (created_at, id). */
-  after?: { createdAt: string; id: string };
+  /** Rows that sort after this instance (newest first, by created_at then id). */
+  afterId?: string;
 }
 
 export async function listInstances(db: DbClient, filter: InstanceFilter): Promise<InstanceRow[]> {
@@ -115,10 +115,8 @@ export async function listInstances(db: DbClient, filter: InstanceFilter): Promi
   if (filter.teamId) add("team_id = ?", filter.teamId);
   if (filter.challengeId) add("challenge_id = ?", filter.challengeId);
   if (filter.state) add("state = ?::instance_state", filter.state);
-  if (filter.after) {
-    values.push(filter.after.createdAt, filter.after.id);
-    where.push(`(created_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`);
-  }
+  if (filter.afterId)
+    add("(created_at, id) < (SELECT created_at, id FROM instances WHERE id = ?::uuid)", filter.afterId);
   values.push(filter.limit);
   const res = await db.query<InstanceRow>(
     `SELECT * FROM instances ${where.length ? `WHERE ${where.join(" AND ")}` : ""}

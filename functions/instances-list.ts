@@ -1,32 +1,23 @@
 import { z } from "zod";
-import { idSchema } from "../core/ids.ts";
-import { INSTANCE_STATES, listInstances } from "../core/instances.ts";
+import { idSchema, UUID_PATTERN } from "../core/ids.ts";
+import type { Db } from "../core/db.ts";
+import { getInstance, INSTANCE_STATES, listInstances } from "../core/instances.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
 import { AppError } from "../runtime/errors.ts";
 import { instanceView, instanceViewSchema } from "./shared/instance-view.ts";
 
-const encodeCursor = (createdAt: Date, id: string) =>
-  Buffer.from(`${createdAt.toISOString()}|${id}`).toString("base64url");
-
-// Years from 1970 on: every cursor issued is; earlier ones (year 0) PostgreSQL may refuse.
-const ISO_MS = /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
 /**
- * A cursor is opaque: only one this endpoint issued is accepted. Its date must be exactly what `toISOString`
- * writes (which PostgreSQL reads), so dates JavaScript parses but PostgreSQL refuses never reach the query.
+ * A cursor names the last instance of a page; the next page is what sorts after it, compared in PostgreSQL at
+ * the timestamp's full precision (a millisecond date in the cursor would skip rows created within the same
+ * millisecond). It is opaque: anything but an encoded id of an existing instance is refused.
  */
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id, ...rest] = Buffer.from(cursor, "base64url").toString().split("|");
-  const valid =
-    rest.length === 0 &&
-    createdAt !== undefined &&
-    ISO_MS.test(createdAt) &&
-    !Number.isNaN(Date.parse(createdAt)) &&
-    new Date(createdAt).toISOString() === createdAt &&
-    z.uuid().safeParse(id).success &&
-    encodeCursor(new Date(createdAt), id!) === cursor;
-  if (!valid) throw new AppError("invalid_cursor", "query field 'cursor': not a cursor returned by this endpoint");
-  return { createdAt: createdAt!, id: id! };
+const encodeCursor = (id: string) => Buffer.from(id).toString("base64url");
+
+async function decodeCursor(db: Db, cursor: string): Promise<string> {
+  const id = Buffer.from(cursor, "base64url").toString();
+  if (!UUID_PATTERN.test(id) || encodeCursor(id) !== cursor || !(await getInstance(db, id)))
+    throw new AppError("invalid_cursor", "query field 'cursor': not a cursor returned by this endpoint");
+  return id;
 }
 
 export default defineEndpoint({
@@ -56,7 +47,7 @@ export default defineEndpoint({
       challengeId: query.challenge_id,
       state: query.state,
       limit: query.limit + 1,
-      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      afterId: query.cursor ? await decodeCursor(deps.db, query.cursor) : undefined,
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
@@ -64,7 +55,7 @@ export default defineEndpoint({
       status: 200,
       body: {
         instances: page.map((r) => instanceView(r, deps.config.RENEW_WINDOW_SECONDS)),
-        next_cursor: rows.length > query.limit && last ? encodeCursor(last.created_at, last.id) : null,
+        next_cursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
       },
     };
   },

@@ -1,5 +1,6 @@
 import { getChallenge } from "../core/challenges.ts";
 import { reportEngineImages } from "../core/engine-images.ts";
+import { UUID_PATTERN } from "../core/ids.ts";
 import { getInstance, listLive, transition, type InstanceRow } from "../core/instances.ts";
 import { enqueueInstanceJob, JOB } from "../core/queue.ts";
 import { containerExit, removeInstanceResources } from "./docker/containers.ts";
@@ -8,9 +9,6 @@ import { engineImageRefs } from "./docker/images.ts";
 import { LABEL } from "./docker/labels.ts";
 import { removeNetwork } from "./docker/networks.ts";
 import type { WorkerDeps } from "./deps.ts";
-
-// The form of every instance id the database issues; a label of any other form cannot name a row.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A running instance lost its container (it exited, or vanished): start it again where the challenge asks for
@@ -44,7 +42,7 @@ export async function handleDeath(deps: WorkerDeps, row: InstanceRow, reason: st
  * that runs now is alive, whatever the event says.
  */
 export async function onContainerDied(deps: WorkerDeps, instanceId: string, exitCode: string): Promise<void> {
-  if (!UUID.test(instanceId)) return; // no row can match; the reconciler removes the container
+  if (!UUID_PATTERN.test(instanceId)) return; // no row can match; the reconciler removes the container
   const row = await getInstance(deps.db, instanceId);
   if (!row) return;
   if (row.container_id && (await isRunningNow(deps, row.container_id))) return;
@@ -84,7 +82,7 @@ export async function reconcile(deps: WorkerDeps): Promise<{ orphans: number; de
     const id = c.Labels[LABEL.instanceId];
     if (!id) continue;
     await each({ containerId: c.Id, instanceId: id }, async () => {
-      if (!UUID.test(id)) {
+      if (!UUID_PATTERN.test(id)) {
         logger.warn({ containerId: c.Id, instanceId: id }, "removing a container whose instance-id label is malformed");
         await docker.getContainer(c.Id).remove({ force: true, v: true });
         orphans++;
@@ -116,7 +114,7 @@ export async function reconcile(deps: WorkerDeps): Promise<{ orphans: number; de
     const id = n.Labels?.[LABEL.instanceId];
     if (!id || seen.has(id) || live.has(id)) continue;
     await each({ networkId: n.Id, instanceId: id }, async () => {
-      if (!UUID.test(id)) {
+      if (!UUID_PATTERN.test(id)) {
         logger.warn({ networkId: n.Id, instanceId: id }, "removing a network whose instance-id label is malformed");
         await removeNetwork(docker, n.Id);
         orphans++;

@@ -87,4 +87,23 @@ describe("challenge catalogue and instance listing", () => {
     const requested = await stack.request("GET", "/instances?state=running");
     expect(requested.body.instances).toHaveLength(0);
   });
+
+  it("pagination loses no instance created within the same millisecond as a page's last", async () => {
+    await stack.request("PUT", "/challenges/micro", { body: { image: "example/micro:1", port: 80 } });
+    const inserted = await stack.api.deps.db.query(
+      `INSERT INTO instances (team_id, challenge_id, request_id, state, created_at)
+       SELECT 'm' || n, 'micro', 'r', 'failed', timestamptz '2026-01-01 00:00:00.123000+00' + n * interval '100 microseconds'
+       FROM generate_series(1, 3) AS n RETURNING id`,
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { status: number; body: { instances: { instance_id: string }[]; next_cursor: string | null } } =
+        await stack.request("GET", `/instances?challenge_id=micro&limit=1${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.instances.map((i) => i.instance_id));
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual(inserted.rows.map((r: { id: string }) => r.id).sort());
+  });
 });
