@@ -15,6 +15,10 @@ describe.skipIf(!before)("the machine after the whole suite (recorded by npm tes
       expect(after.containers, `container ${container.name}`).toContainEqual(container);
   });
 
+  it("got no container, network or volume of ours on its own engine", async () => {
+    expect((await machineState()).ours).toEqual(before.ours);
+  });
+
   it("has /etc/docker, its links and its firewall rules as before", async () => {
     const after = await machineState();
     expect(after.etcDocker).toEqual(before.etcDocker);

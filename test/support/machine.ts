@@ -30,6 +30,8 @@ export interface MachineState {
   labRules: string[];
   /** Running containers of the machine's own engine (/var/run/docker.sock); null when none answers. */
   containers: RunningContainer[] | null;
+  /** Containers, networks and volumes of the machine's own engine that carry this project's labels or names. */
+  ours: string[];
 }
 
 function hashTree(dir: string, into: Record<string, string> = {}): Record<string, string> {
@@ -63,9 +65,31 @@ async function rules(): Promise<{ rules: string[]; labRules: string[] }> {
   };
 }
 
+const machineEngine = () => new Docker({ socketPath: "/var/run/docker.sock", timeout: 5000 });
+const isOurs = (name: string, labels: Record<string, string> | null | undefined) =>
+  name.replace(/^\//, "").startsWith(LAB_PREFIX) ||
+  Object.keys(labels ?? {}).some((k) => k.startsWith("org.ctf-instancer"));
+
+/** Only reads: what of ours the machine's engine holds (a test that reached it by mistake leaves some). */
+async function ours(): Promise<string[]> {
+  if (!existsSync("/var/run/docker.sock")) return [];
+  const engine = machineEngine();
+  try {
+    const found: string[] = [];
+    for (const c of await engine.listContainers({ all: true }))
+      if (c.Names.some((n) => isOurs(n, c.Labels))) found.push(`container ${c.Names[0]}`);
+    for (const n of await engine.listNetworks()) if (isOurs(n.Name, n.Labels)) found.push(`network ${n.Name}`);
+    const { Volumes } = await engine.listVolumes();
+    for (const v of Volumes ?? []) if (isOurs(v.Name, v.Labels)) found.push(`volume ${v.Name}`);
+    return found.sort();
+  } catch {
+    return [];
+  }
+}
+
 async function containers(): Promise<RunningContainer[] | null> {
   if (!existsSync("/var/run/docker.sock")) return null;
-  const engine = new Docker({ socketPath: "/var/run/docker.sock", timeout: 5000 });
+  const engine = machineEngine();
   try {
     const list = await engine.listContainers();
     const result: RunningContainer[] = [];
@@ -85,6 +109,7 @@ export async function machineState(): Promise<MachineState> {
     links: await links(),
     ...(await rules()),
     containers: await containers(),
+    ours: await ours(),
   };
 }
 

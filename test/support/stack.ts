@@ -55,9 +55,10 @@ export class TestStack {
     return stack;
   }
 
-  /** The environment the API and worker of this stack run with. */
+  /** The environment the API and worker of this stack run with (a child process gets the suite's engine too). */
   env(): Record<string, string> {
     return {
+      ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
       DATABASE_URL: this.db.url,
       REDIS_URL: this.opts.redisUrl ?? testEnv.redisUrl,
       API_TOKENS: TEST_TOKEN,

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { toolEnv } from "./env.ts";
 
 const WORKER_MAIN = fileURLToPath(new URL("../../worker/main.ts", import.meta.url));
 
@@ -10,7 +11,7 @@ export class WorkerProcess {
 
   constructor(env: Record<string, string>) {
     this.proc = spawn(process.execPath, [WORKER_MAIN], {
-      env: { PATH: process.env.PATH ?? "", ...env },
+      env: { ...toolEnv(), ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.proc.stdout!.on("data", (c: Buffer) => this.output.push(c.toString()));

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 import { waitUntil } from "../../support/wait.ts";
+import { toolEnv } from "../../support/env.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 
@@ -20,7 +21,7 @@ export class ApiProcess {
   async start(): Promise<void> {
     this.proc = spawn(process.execPath, [resolve(ROOT, "runtime/server.ts")], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOST: "127.0.0.1", PORT: String(this.port), ...this.env },
+      env: { ...toolEnv(), HOST: "127.0.0.1", PORT: String(this.port), ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.proc.stdout!.on("data", (d: Buffer) => (this.output = (this.output + d.toString()).slice(-20_000)));
