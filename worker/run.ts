@@ -69,8 +69,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   // Redis may come back without its data (restarted empty): without its schedules nothing would expire or be
   // reconciled again. They are made again on every reconnect, and checked periodically in case one is lost
   // otherwise.
-  const recreateSchedules = () =>
-    void ensureSchedules().catch((err: unknown) => logger.warn({ err }, "job schedules not checked; will retry"));
+  // One check at a time: while Redis is away, checks would otherwise pile up and all run when it returns.
+  let checking: Promise<void> | null = null;
+  const recreateSchedules = () => {
+    checking ??= ensureSchedules()
+      .catch((err: unknown) => logger.warn({ err }, "job schedules not checked; will retry"))
+      .finally(() => (checking = null));
+  };
   connection.on("ready", recreateSchedules);
   const scheduleCheck = setInterval(recreateSchedules, SCHEDULE_CHECK_MS);
 
