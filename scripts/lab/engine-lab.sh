@@ -111,7 +111,9 @@ start_engine() { # lab index
 }
 JSON
   [ -f "$log_file" ] && mv "$log_file" "$log_file.1"
-  nsenter --net="/var/run/netns/$(ns "$lab" "$i")" setsid dockerd \
+  # Its own host name too (a UTS namespace): a swarm names its nodes by it.
+  nsenter --net="/var/run/netns/$(ns "$lab" "$i")" setsid unshare --uts \
+    sh -c 'hostname "$0" && exec "$@"' "$(ns "$lab" "$i")" dockerd \
     --config-file "$dir/daemon.json" --data-root "$dir/data" --exec-root "$run/exec" \
     --pidfile "$run/docker.pid" -H "unix://$(sock "$lab" "$i")" --cgroup-parent "/ctfi-$lab-$i" \
     </dev/null >"$log_file" 2>&1 8>&- &

@@ -34,7 +34,10 @@ describe("the engine lab (scripts/lab/engine-lab.sh)", () => {
     const engines = await labUp(LAB, 2);
     const [one, two] = engines as [LabEngine, LabEngine];
     expect(one.host).not.toBe(two.host);
-    for (const engine of engines) expect((await engine.docker.info()).Name).toBeTruthy();
+    // Each has its own identity and host name, as the nodes of a swarm must.
+    const [infoOne, infoTwo] = [await one.docker.info(), await two.docker.info()];
+    expect([infoOne.Name, infoTwo.Name]).toEqual([`ctfi-${LAB}-1`, `ctfi-${LAB}-2`]);
+    expect(infoOne.ID).not.toBe(infoTwo.ID);
     // Each engine is its own: a container on one is not seen by the other, nor by the suite's engine.
     for (const engine of engines) await copyImage(testEnv.challengeImage, engine);
     const served = await two.docker.createContainer({
@@ -56,6 +59,21 @@ describe("the engine lab (scripts/lab/engine-lab.sh)", () => {
     expect((await probe.wait()).StatusCode).toBe(0);
     const output = (await probe.logs({ stdout: true })).toString("latin1");
     expect(output).toMatch(/^.{0,8}HTTP\/1\.[01] (200|404)/m);
+
+    // They form a real swarm: one manager, one worker, both ready.
+    await one.docker.swarmInit({ ListenAddr: `${one.host}:2377`, AdvertiseAddr: one.host });
+    const { JoinTokens } = await one.docker.swarmInspect();
+    await two.docker.swarmJoin({
+      ListenAddr: `${two.host}:2377`,
+      AdvertiseAddr: two.host,
+      RemoteAddrs: [`${one.host}:2377`],
+      JoinToken: JoinTokens.Worker,
+    });
+    await waitUntil(
+      "both nodes ready",
+      async () => (await one.docker.listNodes()).filter((n: any) => n.Status.State === "ready").length === 2,
+      30_000,
+    );
 
     await labDown(LAB);
     expect(await leftovers()).toEqual([]);
