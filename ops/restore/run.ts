@@ -285,7 +285,14 @@ async function removeStaged(workPath: string): Promise<void> {
  */
 async function restoreBySwap(deps: RestoreDeps, v: Validated, journal: Journal, step: Step, stopping: Promise<void>) {
   const c = deps.config;
+  // Side names carry the time to the second: a restore less than a second after the previous one (or after a run
+  // that left its side database) moves on to the next free second rather than colliding with it.
   const now = new Date();
+  while (
+    (await databaseExists(c.RESTORE_DATABASE_URL, sideName(c.targetDatabase, "restore", now))) ||
+    (await databaseExists(c.RESTORE_DATABASE_URL, sideName(c.targetDatabase, "old", now)))
+  )
+    now.setSeconds(now.getSeconds() + 1);
   const fresh = sideName(c.targetDatabase, "restore", now);
   const old = sideName(c.targetDatabase, "old", now);
   journal.phase = "restoring";
