@@ -1,9 +1,11 @@
 // Entry point of the db-backup container.
 //   serve              scheduled backups, /healthz and /metrics (default)
-//   now                one backup, exit code 0 ok, 1 failed, 2 local ok but S3 failed, 3 skipped (restore running)
+//   now                one backup, exit code 0 ok, 1 failed, 2 local ok but S3 failed, 3 skipped (another backup or a
+//                      restore holds the ops lock)
 //   prune [--dry-run]  apply retention to the directory (and S3); --dry-run prints the plan and deletes nothing
 // Configuration errors exit 78.
 import { ConfigError } from "../shared/config.ts";
+import { databaseName } from "../shared/postgres.ts";
 import { createLogger } from "../../core/logger.ts";
 import type { BackupConfig } from "./config.ts";
 import { backupConfigSummary, loadBackupConfig } from "./config.ts";
@@ -32,6 +34,7 @@ async function s3FromConfig(c: BackupConfig): Promise<S3Store | undefined> {
     storageClass: c.BACKUP_S3_STORAGE_CLASS,
     partSizeBytes: c.BACKUP_S3_PART_SIZE_MB * 1024 * 1024,
     queueSize: c.BACKUP_S3_QUEUE_SIZE,
+    timeoutMs: c.BACKUP_S3_TIMEOUT_SECONDS * 1000,
   });
 }
 
@@ -59,8 +62,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === "prune") {
     const dryRun = rest.includes("--dry-run");
     const policy = retentionPolicy(config);
-    const plans = { local: await pruneLocal(config.BACKUP_DIR, policy, { dryRun, log }) };
-    const all = s3 ? { ...plans, s3: await pruneS3(s3, policy, { dryRun, log }) } : plans;
+    const opts = { dryRun, log, database: databaseName(config.DATABASE_URL) };
+    const plans = { local: await pruneLocal(config.BACKUP_DIR, policy, opts) };
+    const all = s3 ? { ...plans, s3: await pruneS3(s3, policy, opts) } : plans;
     process.stdout.write(JSON.stringify({ dryRun, ...all }, null, 2) + "\n");
     s3?.destroy();
     return 0;
@@ -71,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
       process.once("SIGTERM", resolve);
       process.once("SIGINT", resolve);
     });
-    log.info("stopping: waiting for a run in progress");
+    log.info("stopping: a run in progress is aborted (pg_dump stopped, partial file removed, lock released)");
     await service.stop();
     s3?.destroy();
     return 0;

@@ -44,6 +44,10 @@ const schema = z
     BACKUP_KEEP_MONTHLY: int(0, 10000, 3),
     BACKUP_LOCK_FILE: absolutePath.optional(),
     BACKUP_LOCK_STALE_SECONDS: int(10, 86400, 120),
+    // pg_dump waits at most this long for each table's lock (a long migration holds one): then the run fails.
+    BACKUP_LOCK_WAIT_TIMEOUT_SECONDS: int(1, 86400, 60),
+    // A run (dump, verification, retention, S3) still going after this is aborted, so it never holds the lock forever.
+    BACKUP_RUN_TIMEOUT_SECONDS: int(1, 7 * 86400, 6 * 3600),
     PG_DUMP_BIN: z.string().min(1).default("pg_dump"),
     PG_RESTORE_BIN: z.string().min(1).default("pg_restore"),
     BACKUP_PROGRESS_INTERVAL_SECONDS: int(1, 3600, 10),
@@ -75,6 +79,8 @@ const schema = z
     // carry dumps up to ~50 GB (raise the part size beyond that).
     BACKUP_S3_PART_SIZE_MB: int(5, 5120, 5),
     BACKUP_S3_QUEUE_SIZE: int(1, 64, 2),
+    // An S3 connection not made, or a request with no byte moving, for this long fails (and is retried twice).
+    BACKUP_S3_TIMEOUT_SECONDS: int(1, 3600, 60),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
@@ -106,5 +112,5 @@ export function loadBackupConfig(env: Env): BackupConfig {
 }
 
 export function backupConfigSummary(config: BackupConfig): Record<string, unknown> {
-  return redactConfig(config, ["BACKUP_S3_SECRET_ACCESS_KEY"]);
+  return redactConfig(config, ["BACKUP_S3_ACCESS_KEY_ID", "BACKUP_S3_SECRET_ACCESS_KEY"]);
 }

@@ -6,6 +6,8 @@ import { MANIFEST_SUFFIX, PARTIAL_SUFFIX, parseArtefactName, parseManifest } fro
 import type { Candidate } from "./retention.ts";
 
 export interface LocalArtefact extends Candidate {
+  /** The database the backup is of (from its file name). */
+  database: string;
   path: string;
   manifest: Manifest | null;
   sizeBytes: number;
@@ -26,13 +28,22 @@ export async function listLocal(dir: string): Promise<LocalArtefact[]> {
       manifest = parseManifest(await readFile(path + MANIFEST_SUFFIX, "utf8").catch(() => ""));
       if (manifest && (manifest.file !== name || manifest.sizeBytes !== info.size)) manifest = null;
     }
-    out.push({ name, at: parsed.at, verified: manifest !== null, path, manifest, sizeBytes: info.size });
+    out.push({
+      name,
+      database: parsed.database,
+      at: parsed.at,
+      verified: manifest !== null,
+      path,
+      manifest,
+      sizeBytes: info.size,
+    });
   }
   return out.sort((a, b) => b.at.getTime() - a.at.getTime());
 }
 
-export async function newestVerified(dir: string): Promise<LocalArtefact | undefined> {
-  return (await listLocal(dir)).find((a) => a.verified);
+/** The newest verified backup of `database` (a directory may hold several databases' backups). */
+export async function newestVerified(dir: string, database: string): Promise<LocalArtefact | undefined> {
+  return (await listLocal(dir)).find((a) => a.verified && a.database === database);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { dumpToArtefact } from "../shared/dump.ts";
+import { databaseName } from "../shared/postgres.ts";
 import { acquireLock, LockBusyError } from "../shared/lock.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { BackupConfig } from "./config.ts";
@@ -33,6 +34,10 @@ export interface BackupDeps {
   s3?: S3Store;
   metrics?: BackupMetrics;
   notifier?: Notifier;
+  /** Aborts a run in progress (the service's stop). */
+  signal?: AbortSignal;
+  /** Hears of the local backup as soon as it is verified, before S3: it is good whatever S3 does next. */
+  onVerified?: (at: Date) => void;
 }
 
 export const EXIT_CODE: Record<RunStatus, number> = { ok: 0, failed: 1, "s3-failed": 2, skipped: 3 };
@@ -73,10 +78,14 @@ export async function runBackup(deps: BackupDeps, kind: RunOutcome["kind"]): Pro
     } else outcome.error = (err as Error).message;
     return finish(deps, outcome, log, started);
   }
+  // The run's deadline: whatever hangs (pg_dump, S3), the run ends and the lock goes with it.
+  const deadline = AbortSignal.timeout(c.BACKUP_RUN_TIMEOUT_SECONDS * 1000);
+  const signal = deps.signal ? AbortSignal.any([deadline, deps.signal]) : deadline;
+  const database = databaseName(c.DATABASE_URL);
   try {
     log.info({ dir: c.BACKUP_DIR, format: c.BACKUP_FORMAT }, "backup started");
     await sweepLocal(c.BACKUP_DIR, log);
-    const previous = await newestVerified(c.BACKUP_DIR);
+    const previous = await newestVerified(c.BACKUP_DIR, database);
     const artefact = await dumpToArtefact({
       databaseUrl: c.DATABASE_URL,
       dir: c.BACKUP_DIR,
@@ -90,33 +99,47 @@ export async function runBackup(deps: BackupDeps, kind: RunOutcome["kind"]): Pro
       previousSizeBytes: previous?.sizeBytes,
       minSizeRatio: c.BACKUP_MIN_SIZE_RATIO,
       progressIntervalMs: c.BACKUP_PROGRESS_INTERVAL_SECONDS * 1000,
+      lockWaitTimeoutSeconds: c.BACKUP_LOCK_WAIT_TIMEOUT_SECONDS,
+      signal,
     });
     const m = artefact.manifest;
     outcome.artefact = { file: m.file, sizeBytes: m.sizeBytes, sha256: m.sha256 };
     outcome.status = "ok";
+    deps.metrics?.lastSuccess.set(Date.now() / 1000);
+    deps.metrics?.lastSize.set(m.sizeBytes);
+    deps.onVerified?.(new Date());
     const policy = retentionPolicy(c);
-    outcome.pruned = (await pruneLocal(c.BACKUP_DIR, policy, { dryRun: false, log })).delete;
+    const pruneOpts = { dryRun: false, log, database, signal };
+    outcome.pruned = (await pruneLocal(c.BACKUP_DIR, policy, pruneOpts)).delete;
     deps.metrics?.pruned.inc({ store: "local" }, outcome.pruned.length);
     if (deps.s3) {
       outcome.s3 = { uploaded: [], deleted: [] };
       try {
-        outcome.s3.uploaded = await syncToS3(deps.s3, c.BACKUP_DIR, log);
-        outcome.s3.deleted = (await pruneS3(deps.s3, policy, { dryRun: false, log })).delete;
+        outcome.s3.uploaded = await syncToS3(deps.s3, c.BACKUP_DIR, log, signal);
+        outcome.s3.deleted = (await pruneS3(deps.s3, policy, pruneOpts)).delete;
         deps.metrics?.pruned.inc({ store: "s3" }, outcome.s3.deleted.length);
       } catch (err) {
         outcome.status = "s3-failed";
-        outcome.s3.error = describeError(err);
+        outcome.s3.error = describeAbort(signal, deadline, c) ?? describeError(err);
         outcome.error = `S3: ${outcome.s3.error}`;
         deps.metrics?.s3Failures.inc();
       }
     }
   } catch (err) {
     outcome.status = "failed";
-    outcome.error = describeError(err);
+    outcome.error = describeAbort(signal, deadline, c) ?? describeError(err);
   } finally {
     await lock.release();
   }
   return finish(deps, outcome, log, started);
+}
+
+/** Why the run was cut short, when it was: its deadline, or the service stopping. */
+function describeAbort(signal: AbortSignal, deadline: AbortSignal, c: BackupConfig): string | undefined {
+  if (!signal.aborted) return undefined;
+  return deadline.aborted
+    ? `the run exceeded BACKUP_RUN_TIMEOUT_SECONDS (${c.BACKUP_RUN_TIMEOUT_SECONDS} s) and was aborted`
+    : "the service stopped: the run was aborted";
 }
 
 function describeError(err: unknown): string {
@@ -134,10 +157,6 @@ async function finish(deps: BackupDeps, outcome: RunOutcome, log: Logger, starte
   outcome.durationMs = finished.getTime() - started.getTime();
   deps.metrics?.runs.inc({ outcome: outcome.status });
   deps.metrics?.duration.observe(outcome.durationMs / 1000);
-  if (outcome.artefact) {
-    deps.metrics?.lastSuccess.set(finished.getTime() / 1000);
-    deps.metrics?.lastSize.set(outcome.artefact.sizeBytes);
-  }
   const level = outcome.status === "ok" ? "info" : outcome.status === "skipped" ? "warn" : "error";
   log[level]({ outcome }, `backup ${outcome.status}`);
   await deps.notifier?.ping(outcome.status === "ok" ? "success" : "fail", JSON.stringify(outcome));

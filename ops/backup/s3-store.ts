@@ -18,15 +18,17 @@ export interface S3Settings {
   storageClass?: string;
   partSizeBytes: number;
   queueSize: number;
+  /** A connection not made, or a request idle (no byte either way), this long fails; the SDK's default is never. */
+  timeoutMs: number;
 }
 
 export interface S3Store {
   readonly settings: S3Settings;
   /** Every object under the prefix, following continuation tokens past the 1000-key pages. */
-  listKeys(): Promise<Map<string, number>>;
+  listKeys(signal?: AbortSignal): Promise<Map<string, number>>;
   /** Uploads a local file (multipart, streamed) and confirms the stored size with HeadObject. */
-  putFile(path: string, name: string, size: number): Promise<void>;
-  deleteNames(names: string[]): Promise<void>;
+  putFile(path: string, name: string, size: number, signal?: AbortSignal): Promise<void>;
+  deleteNames(names: string[], signal?: AbortSignal): Promise<void>;
   destroy(): void;
 }
 
@@ -43,24 +45,29 @@ export function createS3Store(settings: S3Settings): S3Store {
     requestChecksumCalculation: mode,
     responseChecksumValidation: mode,
     maxAttempts: 3,
+    requestHandler: {
+      connectionTimeout: Math.min(settings.timeoutMs, 10_000),
+      socketTimeout: settings.timeoutMs,
+    },
   });
   const key = (name: string) => settings.prefix + name;
 
   return {
     settings,
-    async listKeys() {
+    async listKeys(signal) {
       const keys = new Map<string, number>();
       let token: string | undefined;
       do {
         const page = await client.send(
           new ListObjectsV2Command({ Bucket: settings.bucket, Prefix: settings.prefix, ContinuationToken: token }),
+          { abortSignal: signal },
         );
         for (const o of page.Contents ?? []) if (o.Key) keys.set(o.Key, o.Size ?? 0);
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return keys;
     },
-    async putFile(path, name, size) {
+    async putFile(path, name, size, signal) {
       const upload = new Upload({
         client,
         partSize: settings.partSizeBytes,
@@ -75,12 +82,21 @@ export function createS3Store(settings: S3Settings): S3Store {
           StorageClass: settings.storageClass as ObjectStorageClass | undefined,
         },
       });
-      await upload.done();
-      const head = await client.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key(name) }));
+      const abort = () => void upload.abort();
+      signal?.addEventListener("abort", abort, { once: true });
+      try {
+        signal?.throwIfAborted();
+        await upload.done();
+      } finally {
+        signal?.removeEventListener("abort", abort);
+      }
+      const head = await client.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key(name) }), {
+        abortSignal: signal,
+      });
       if (head.ContentLength !== size)
         throw new Error(`S3 holds ${head.ContentLength} bytes for ${key(name)}, expected ${size}`);
     },
-    async deleteNames(names) {
+    async deleteNames(names, signal) {
       const keys = names.flatMap((n) => [key(n + MANIFEST_SUFFIX), key(n)]);
       for (let i = 0; i < keys.length; i += 1000) {
         const batch = keys.slice(i, i + 1000);
@@ -89,6 +105,7 @@ export function createS3Store(settings: S3Settings): S3Store {
             Bucket: settings.bucket,
             Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
           }),
+          { abortSignal: signal },
         );
         if (r.Errors?.length)
           throw new Error(`S3 refused ${r.Errors.length} deletes, first: ${r.Errors[0]!.Key} ${r.Errors[0]!.Message}`);

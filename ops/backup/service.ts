@@ -5,17 +5,33 @@ import type { ScheduledTask } from "node-cron";
 import type { BackupConfig } from "./config.ts";
 import type { BackupHealthState } from "./health.ts";
 import { judgeHealth } from "./health.ts";
+import { databaseName } from "../shared/postgres.ts";
 import { newestVerified } from "./local-store.ts";
 import type { BackupDeps, RunOutcome } from "./run.ts";
 import { runBackup } from "./run.ts";
 
-/** Time between two scheduled runs: the interval, or the gap between the cron expression's next two firings. */
+const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * Time between two scheduled runs: the interval, or the longest gap between the cron expression's firings over
+ * the coming week (8 days of firings, at most 20,000). An irregular schedule such as `0 9-17 * * 1-5` is judged by
+ * its weekend gap at every hour, so health does not flap with the time of day.
+ */
 export function schedulePeriodMs(c: BackupConfig): number {
   if (c.BACKUP_INTERVAL_SECONDS) return c.BACKUP_INTERVAL_SECONDS * 1000;
   const task = cron.createTask(c.BACKUP_SCHEDULE!, () => {}, { timezone: c.BACKUP_TIMEZONE });
-  const [a, b] = task.getNextRuns(2);
+  const span = WEEK_MS + 86_400_000;
+  // Firings are computed one by one (slow past a few thousand): ask for more only while they span too little.
+  let runs: Date[] = [];
+  for (const count of [250, 2_500, 20_000]) {
+    runs = task.getNextRuns(count);
+    if (runs.length < count || runs.at(-1)!.getTime() - runs[0]!.getTime() >= span) break;
+  }
   void task.destroy();
-  return a && b ? b.getTime() - a.getTime() : 86_400_000;
+  let longest = 0;
+  for (let i = 1; i < runs.length && runs[i]!.getTime() - runs[0]!.getTime() <= span; i++)
+    longest = Math.max(longest, runs[i]!.getTime() - runs[i - 1]!.getTime());
+  return longest || 86_400_000;
 }
 
 /**
@@ -25,17 +41,20 @@ export function schedulePeriodMs(c: BackupConfig): number {
 export async function startBackupService(deps: BackupDeps & { onRun?: (o: RunOutcome) => void }) {
   const c = deps.config;
   const state: BackupHealthState = { startedAt: new Date() };
-  const newest = await newestVerified(c.BACKUP_DIR).catch(() => undefined);
+  const newest = await newestVerified(c.BACKUP_DIR, databaseName(c.DATABASE_URL)).catch(() => undefined);
   if (newest?.manifest) state.lastGoodAt = new Date(newest.manifest.finishedAt);
   const maxAgeMs = schedulePeriodMs(c) * c.BACKUP_HEALTH_MAX_AGE_FACTOR;
 
   let running: Promise<RunOutcome> | null = null;
+  const stopping = new AbortController();
   const trigger = (kind: RunOutcome["kind"]): Promise<RunOutcome> | null => {
     if (running) {
       deps.log.warn({ kind }, "previous backup still running; this run is skipped");
       return null;
     }
-    running = runBackup(deps, kind)
+    // Good as soon as the local copy is verified: a slow or hung S3 upload must not make the service look stale.
+    const onVerified = (at: Date) => void (state.lastGoodAt = at);
+    running = runBackup({ ...deps, signal: stopping.signal, onVerified }, kind)
       .then((outcome) => {
         state.lastRun = outcome;
         if (outcome.artefact) state.lastGoodAt = new Date(outcome.finishedAt);
@@ -85,10 +104,11 @@ export async function startBackupService(deps: BackupDeps & { onRun?: (o: RunOut
     state,
     /** Runs now unless a run is in progress (then null). */
     trigger,
-    /** Stops scheduling, waits for a run in progress, closes the health server. */
+    /** Stops scheduling, aborts a run in progress (it cleans up and releases the lock), closes the health server. */
     async stop() {
       if (interval) clearInterval(interval);
       await task?.destroy();
+      stopping.abort();
       await running;
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -30,6 +30,10 @@ export interface DumpRequest {
   previousSizeBytes?: number;
   minSizeRatio?: number;
   progressIntervalMs?: number;
+  /** pg_dump gives up (and the run fails) when a table lock is not granted within this, e.g. during a migration. */
+  lockWaitTimeoutSeconds?: number;
+  /** Aborting kills pg_dump; the partial file is removed as for any failure. */
+  signal?: AbortSignal;
 }
 
 export interface Artefact {
@@ -70,6 +74,7 @@ export async function dumpToArtefact(req: DumpRequest): Promise<Artefact> {
       verification.push("sha256 re-read from disk", `full gzip decompress: ${onDisk.textBytes} bytes`);
     }
     checkSize(streamed.size, req);
+    req.signal?.throwIfAborted();
     if (req.previousSizeBytes) verification.push(`size sanity against previous ${req.previousSizeBytes} bytes`);
 
     const manifest: Manifest = {
@@ -113,7 +118,9 @@ function checkSize(size: number, req: DumpRequest): void {
 
 function dumpArgs(req: DumpRequest): string[] {
   // The database comes from PGDATABASE (toolEnv); credentials never appear on the command line.
-  return req.format === "custom" ? ["--format=custom", `--compress=${req.compression}`] : ["--format=plain"];
+  const lockWait = req.lockWaitTimeoutSeconds ? [`--lock-wait-timeout=${req.lockWaitTimeoutSeconds}s`] : [];
+  const format = req.format === "custom" ? ["--format=custom", `--compress=${req.compression}`] : ["--format=plain"];
+  return [...format, ...lockWait];
 }
 
 /** pg_restore reading a whole custom archive from stdin into /dev/null: a full decode of every data block. */
@@ -129,10 +136,13 @@ function killIfRunning(child: ChildProcess): void {
 }
 
 async function streamDump(req: DumpRequest, partial: string, log: Logger) {
+  req.signal?.throwIfAborted();
   const dump = spawn(req.pgDumpBin, dumpArgs(req), {
     env: toolEnv(req.databaseUrl),
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const stopDump = () => killIfRunning(dump);
+  req.signal?.addEventListener("abort", stopDump, { once: true });
   const dumpErr = tailCollector();
   dump.stderr.on("data", (c: Buffer) => dumpErr.push(c));
   const dumpExit = exited(dump);
@@ -150,7 +160,8 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
     stages.push(createWriteStream(partial, { flags: "wx", mode: 0o640, highWaterMark: 1 << 20 }));
     await pipeline(stages);
     const dumped = await dumpExit;
-    if (dumped.code !== 0) throw new Error(describeExit("pg_dump", dumped, dumpErr.text));
+    req.signal?.throwIfAborted();
+    if (dumped.code !== 0) throw new Error(describeDumpExit(req, dumped, dumpErr.text));
     const checks = ["pg_dump exited 0"];
     if (reader) {
       await failIfExitedNonZero(reader);
@@ -165,16 +176,26 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
     log.info({ bytes: tap.bytes(), mbPerSecond: progress.rate() }, "dump written and synced");
     return { ...tap.digest(), checks };
   } catch (err) {
+    req.signal?.throwIfAborted();
     if (dump.exitCode !== null || dump.signalCode !== null) {
       const dumped = await dumpExit;
-      if (dumped.code !== 0) throw new Error(describeExit("pg_dump", dumped, dumpErr.text), { cause: err });
+      if (dumped.code !== 0) throw new Error(describeDumpExit(req, dumped, dumpErr.text), { cause: err });
     }
     throw err;
   } finally {
+    req.signal?.removeEventListener("abort", stopDump);
     progress.stop();
     killIfRunning(dump);
     if (reader) killIfRunning(reader.child);
   }
+}
+
+/** pg_dump's failure; one that gave up waiting for a table lock says so first, with the limit it hit. */
+function describeDumpExit(req: DumpRequest, r: Parameters<typeof describeExit>[1], stderr: string): string {
+  const message = describeExit("pg_dump", r, stderr);
+  if (req.lockWaitTimeoutSeconds && /statement timeout[\s\S]*LOCK TABLE|lock timeout/.test(stderr))
+    return `a table lock was not granted within ${req.lockWaitTimeoutSeconds} s (held by another session, e.g. a migration): ${message}`;
+  return message;
 }
 
 async function failIfExitedNonZero(reader: ReturnType<typeof startArchiveReader>): Promise<void> {

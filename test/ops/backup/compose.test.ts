@@ -21,6 +21,8 @@ describe("compose.backup.yml", () => {
     const cfg = await composeConfig(["compose.backup.yml"], { BACKUP_IMAGE: "registry.example/backup:1" });
     expect(Object.keys(cfg.services).sort()).toEqual(["db-backup", "db-restore"]);
     expect(cfg.services["db-backup"].image).toBe("registry.example/backup:1");
+    // Long enough for a run in progress to abort cleanly and release the shared lock.
+    expect(cfg.services["db-backup"].stop_grace_period).toBe("60s");
     const restoreVolumes = JSON.stringify(cfg.services["db-restore"].volumes);
     expect(restoreVolumes).toContain("/var/run/docker.sock");
     expect(restoreVolumes).toContain("/run/gateway-flags");

@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { backupConfigSummary, loadBackupConfig } from "../../../ops/backup/config.ts";
 import { schedulePeriodMs } from "../../../ops/backup/service.ts";
 import { judgeHealth } from "../../../ops/backup/health.ts";
@@ -33,6 +33,26 @@ describe("backup configuration", () => {
     expect(schedulePeriodMs(loadBackupConfig({ ...base, BACKUP_SCHEDULE: "30 2 * * *" }))).toBe(86_400_000);
   });
 
+  it("judges an irregular schedule by its longest gap, the same at every hour of the week", () => {
+    const c = loadBackupConfig({ ...base, BACKUP_SCHEDULE: "0 9-17 * * 1-5" });
+    const periods = new Set<number>();
+    // Friday 12:00, Friday 18:00, Saturday, Monday 08:00 UTC: the answer must not depend on when it is asked.
+    for (const now of [
+      "2026-01-02T12:00:00Z",
+      "2026-01-02T18:00:00Z",
+      "2026-01-03T10:00:00Z",
+      "2026-01-05T08:00:00Z",
+    ]) {
+      vi.useFakeTimers({ now: new Date(now), toFake: ["Date"] });
+      try {
+        periods.add(schedulePeriodMs(c));
+      } finally {
+        vi.useRealTimers();
+      }
+    }
+    expect([...periods]).toEqual([64 * 3600_000]); // Friday 17:00 to Monday 09:00
+  });
+
   it("reads secrets from *_FILE and never logs them", async () => {
     const dir = await tempDir("backup-config");
     cleanups.push(dir.remove);
@@ -41,7 +61,7 @@ describe("backup configuration", () => {
     const c = loadBackupConfig({
       DATABASE_URL_FILE: join(dir.path, "url"),
       BACKUP_S3_BUCKET: "backups",
-      BACKUP_S3_ACCESS_KEY_ID: "id",
+      BACKUP_S3_ACCESS_KEY_ID: "AKIAEXAMPLEKEYID",
       BACKUP_S3_SECRET_ACCESS_KEY_FILE: join(dir.path, "key"),
     });
     expect(c.DATABASE_URL).toBe("postgres://backup:fromfile@db/app");
@@ -49,6 +69,7 @@ describe("backup configuration", () => {
     const summary = JSON.stringify(backupConfigSummary(c));
     expect(summary).not.toContain("fromfile");
     expect(summary).not.toContain("AKIA-secret-key");
+    expect(summary).not.toContain("AKIAEXAMPLEKEYID");
     expect(summary).toContain("BACKUP_S3_BUCKET");
   });
 

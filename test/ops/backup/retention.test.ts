@@ -94,12 +94,12 @@ describe("local retention", () => {
     await writeFile(join(dir, orphan), "unverified");
 
     const before = (await readdir(dir)).sort();
-    const dry = await pruneLocal(dir, { ...none, keepLast: 2 }, { dryRun: true, log });
+    const dry = await pruneLocal(dir, { ...none, keepLast: 2 }, { dryRun: true, log, database: "app" });
     expect(dry.delete).toEqual(all.slice(2).map((c) => c.name));
     expect(dry.ignored).toEqual([orphan]);
     expect((await readdir(dir)).sort()).toEqual(before);
 
-    await pruneLocal(dir, { ...none, keepLast: 2 }, { dryRun: false, log });
+    await pruneLocal(dir, { ...none, keepLast: 2 }, { dryRun: false, log, database: "app" });
     expect((await readdir(dir)).sort()).toEqual(
       [...foreign, orphan, ...all.slice(0, 2).flatMap((c) => [c.name, c.name + ".manifest.json"])].sort(),
     );
@@ -108,7 +108,7 @@ describe("local retention", () => {
   it("a manifest that does not match its file (size) does not make it a backup", async () => {
     const { dir, all } = await dirWith(2);
     await writeFile(join(dir, all[0]!.name), "a different size now");
-    const plan = await pruneLocal(dir, { ...none, keepLast: 1 }, { dryRun: true, log });
+    const plan = await pruneLocal(dir, { ...none, keepLast: 1 }, { dryRun: true, log, database: "app" });
     expect(plan.ignored).toEqual([all[0]!.name]);
     expect(plan.keep.map((k) => k.name)).toEqual([all[1]!.name]);
   });

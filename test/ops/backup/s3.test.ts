@@ -124,7 +124,7 @@ describe("backups to S3", () => {
     const dry = await pruneS3(
       many,
       { keepLast: 3, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 },
-      { dryRun: true, log },
+      { dryRun: true, log, database: "app" },
     );
     expect(dry.delete).toHaveLength(517);
     expect((await many.listKeys()).size).toBe(1042);
@@ -132,7 +132,7 @@ describe("backups to S3", () => {
     const plan = await pruneS3(
       many,
       { keepLast: 3, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 },
-      { dryRun: false, log },
+      { dryRun: false, log, database: "app" },
     );
     expect(plan.keep.map((k) => k.name)).toEqual(names.slice(-3).reverse());
     const left = [...(await many.listKeys()).keys()].sort();
@@ -158,10 +158,7 @@ describe("backups to S3", () => {
     const plan = await pruneS3(
       store({ prefix }),
       { keepLast: 1, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 },
-      {
-        dryRun: false,
-        log,
-      },
+      { dryRun: false, log, database: "app" },
     );
     expect(plan).toMatchObject({ keep: [{ name: newest }], delete: [old], ignored: [newer] });
     expect([...(await store({ prefix }).listKeys()).keys()].sort()).toEqual(

@@ -50,6 +50,7 @@ export async function startS3(bucket = "backups") {
         checksum: "when_supported",
         partSizeBytes: 5 * 1024 * 1024,
         queueSize: 2,
+        timeoutMs: 10_000,
         ...extra,
       };
     },
