@@ -36,6 +36,7 @@ export class PrivateRedis {
       "private redis up",
       async () => {
         const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        probe.on("error", () => {}); // a refused connect rejects connect() below; the event would only be noise
         try {
           await probe.connect();
           return (await probe.ping()) === "PONG";
