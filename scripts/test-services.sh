@@ -4,6 +4,8 @@
 # Safe to run again: running services are reused. Source it: it exports TEST_DATABASE_URL and TEST_REDIS_URL.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# TEST_STATE_DIR, TEST_PG_PORT, TEST_REDIS_PORT and TEST_LAB (the engine lab's name) let a second copy of the
+# suite run beside the first.
 STATE_DIR="${TEST_STATE_DIR:-/var/tmp/ctf-instancer-test}"
 PG_PORT="${TEST_PG_PORT:-55432}"
 REDIS_PORT="${TEST_REDIS_PORT:-56379}"
@@ -32,7 +34,7 @@ fi
 # A private dockerd in a network namespace of the suite's own (scripts/lab/engine-lab.sh); the machine's engine,
 # /etc/docker, its bridges and its firewall are never touched. Exports DOCKER_HOST, TEST_ENGINE_HOST (where
 # published ports answer), TEST_LAB_HOST (this host as the engine's containers reach it) and DOCKER_CONFIG.
-while IFS= read -r line; do export "${line?}"; done < <(bash "$ROOT/scripts/lab/engine-lab.sh" up suite 1)
+while IFS= read -r line; do export "${line?}"; done < <(bash "$ROOT/scripts/lab/engine-lab.sh" up "${TEST_LAB:-suite}" 1)
 [ -n "${DOCKER_HOST:-}" ] || { log "the suite's Docker engine did not start"; exit 1; }
 
 # --- PostgreSQL: a throwaway cluster owned by the postgres user ----------------------------------
