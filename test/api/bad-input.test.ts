@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentContainers } from "../support/docker.ts";
 import { TEST_TOKEN, TestStack } from "../support/stack.ts";
+import { holdAnswersToDocument } from "./openapi-check.ts";
 
 const valid = { team_id: "team1", challenge_id: "web100" };
 
@@ -17,6 +18,7 @@ describe("bad input gets a 4xx envelope and creates nothing", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   async function expectNothingCreated() {
     const rows = await stack.api.deps.db.query("SELECT count(*)::int AS n FROM instances");

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestStack } from "../support/stack.ts";
+import { holdAnswersToDocument } from "./openapi-check.ts";
 
 describe("challenge catalogue and instance listing", () => {
   let stack: TestStack;
@@ -9,6 +10,7 @@ describe("challenge catalogue and instance listing", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("PUT creates (201) then replaces (200); GET lists without env values; DELETE removes", async () => {
     const body = { image: "example/pwn:1", port: 1337, memory_mb: 128, env: { SECRET: "s3cret" } };

@@ -1,5 +1,9 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import responseValidatorModule from "openapi-response-validator";
+import { afterAll, beforeAll, expect } from "vitest";
+import { endpoints } from "../../functions/index.ts";
+import { buildOpenApi } from "../../runtime/openapi.ts";
+import type { TestStack } from "../support/stack.ts";
 
 // A CommonJS module whose class is its `default` export: Node's ESM import gives the whole exports object, the
 // test runner's interop the class itself.
@@ -69,3 +73,25 @@ export function responseChecker(doc: Doc) {
 
 const isEnvelope = (body: unknown) =>
   typeof body === "object" && body !== null && typeof (body as { error?: { code?: unknown } }).error?.code === "string";
+
+/**
+ * Holds every answer a test file's stack gives to the document: call it in a describe after the hooks that start
+ * and stop the stack. Each `stack.request` is checked, and the file fails with every problem found.
+ */
+export function holdAnswersToDocument(getStack: () => TestStack): void {
+  const problems: string[] = [];
+  beforeAll(() => {
+    const stack = getStack();
+    const check = responseChecker(JSON.parse(JSON.stringify(buildOpenApi(endpoints, "test"))) as Doc);
+    const request = stack.request.bind(stack);
+    stack.request = async (...args: Parameters<TestStack["request"]>) => {
+      const res = await request(...args);
+      problems.push(...check(args[0], args[1], res));
+      return res;
+    };
+  });
+  // After hooks run in reverse order: this one runs before the stack is stopped.
+  afterAll(() => {
+    expect(problems, "answers the OpenAPI document does not declare").toEqual([]);
+  });
+}

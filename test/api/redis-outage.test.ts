@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PrivateRedis } from "../support/private-redis.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
+import { holdAnswersToDocument } from "./openapi-check.ts";
 
 describe("Redis outage", () => {
   const redis = new PrivateRedis();
@@ -14,6 +15,7 @@ describe("Redis outage", () => {
     await stack?.stop();
     await redis.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("readyz and assign answer 503 within 2 s while Redis is down, and work again once it returns", async () => {
     const first = await stack.request("POST", "/assign", { body: { team_id: "before", challenge_id: "web100" } });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentContainers } from "../support/docker.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 describe("expiry", () => {
   let stack: TestStack;
@@ -13,6 +14,7 @@ describe("expiry", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("every running instance carries expires_at = start + ttl and is removed within seconds of it", async () => {
     const res = await stack.request("POST", "/assign", { body: { team_id: "brief", challenge_id: "short" } });
@@ -67,6 +69,7 @@ describe("renewal inside the window", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("extends by the TTL inside the window and stops at the maximum lifetime", async () => {
     const body = { team_id: "keen", challenge_id: "renewable" };
@@ -106,6 +109,7 @@ describe("cooldown and the lifetime cap", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("an instance that expired starts no cooldown: the team may assign again at once", async () => {
     const body = { team_id: "expired", challenge_id: "web100" };

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { deriveFlag } from "../../core/flags.ts";
 import { docker } from "../support/docker.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 const SECRET = "flag-secret-for-tests-0123456789abcdef";
 
@@ -18,6 +19,7 @@ describe("dynamic flags", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   async function containerFlag(instanceId: string): Promise<string | undefined> {
     const row = await stack.api.deps.db.query("SELECT container_id FROM instances WHERE id = $1", [instanceId]);
@@ -76,6 +78,7 @@ describe("metrics", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("the API serves instances by state, remaining capacity and queue depth; the worker serves start latency and failures", async () => {
     expect((await stack.request("POST", "/assign", { body: { team_id: "m1", challenge_id: "web100" } })).status).toBe(

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../support/docker.ts";
 import { testEnv } from "../support/env.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 /** Runs a command in a container and returns its exit code and output. */
 async function exec(containerId: string, cmd: string[]): Promise<{ code: number; out: string }> {
@@ -36,6 +37,7 @@ describe("isolation and hardening by default", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("each instance runs hardened on its own network without masquerading (no egress)", async () => {
     const info = await inspectInstance(stack, "alpha", "locked");

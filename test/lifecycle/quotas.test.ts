@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 describe("quotas and pacing", () => {
   let stack: TestStack;
@@ -14,6 +15,7 @@ describe("quotas and pacing", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("a team with quota 3 sending 30 concurrent assigns over different challenges ends with exactly 3", async () => {
     const answers = await Promise.all(

@@ -4,6 +4,7 @@ import { LABEL } from "../../worker/docker/labels.ts";
 import { reconcile } from "../../worker/reconciler.ts";
 import { docker } from "../support/docker.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 describe("reconciliation with objects whose instance-id label is malformed", () => {
   let stack: TestStack;
@@ -13,6 +14,7 @@ describe("reconciliation with objects whose instance-id label is malformed", () 
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   const labels = (instanceId: string) => ({
     [LABEL.managed]: "true",

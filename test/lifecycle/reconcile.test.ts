@@ -4,6 +4,7 @@ import { LABEL } from "../../worker/docker/labels.ts";
 import { docker, deploymentContainers } from "../support/docker.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 describe("reconciliation and Docker events", () => {
   let stack: TestStack;
@@ -16,6 +17,7 @@ describe("reconciliation and Docker events", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   const instance = async (id: string) => (await stack.request("GET", `/instances/${id}`)).body;
   const containerOf = async (id: string) =>

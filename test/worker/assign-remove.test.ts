@@ -4,6 +4,7 @@ import { testEnv } from "../support/env.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 describe("assign and remove, end to end", () => {
   let stack: TestStack;
@@ -13,6 +14,7 @@ describe("assign and remove, end to end", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("assign runs a labelled, hardened container whose address answers; remove takes it away", async () => {
     const requestId = `req-${stack.id}`;

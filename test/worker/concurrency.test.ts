@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentContainers } from "../support/docker.ts";
 import { TestStack } from "../support/stack.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 describe("concurrent assigns", () => {
   let stack: TestStack;
@@ -11,6 +12,7 @@ describe("concurrent assigns", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("20 concurrent assigns of one (team, challenge) converge on one container and one address", async () => {
     const answers = await Promise.all(

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PrivateRedis } from "../support/private-redis.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 describe("Redis restarted without its data", () => {
   const redis = new PrivateRedis();
@@ -14,6 +15,7 @@ describe("Redis restarted without its data", () => {
     await stack?.stop();
     await redis.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("the worker makes its schedules again, so expiry still holds", async () => {
     const assigned = await stack.request("POST", "/assign", { body: { team_id: "amnesia", challenge_id: "web100" } });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentContainers } from "../support/docker.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 describe("no worker running", () => {
   let stack: TestStack;
@@ -11,6 +12,7 @@ describe("no worker running", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   it("assign answers 202 with a Location; once a worker starts, the instance runs", async () => {
     const started = Date.now();
