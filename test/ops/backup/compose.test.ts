@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -16,7 +17,67 @@ async function composeConfig(files: string[], env: Record<string, string> = {}) 
   return parse(r.stdout) as { services: Record<string, any>; volumes: Record<string, unknown> };
 }
 
+/**
+ * Every BACKUP_* (and DATABASE_URL) variable the runbook's configuration table names, with its shorthands expanded:
+ * `BACKUP_KEEP_LAST` / `_DAILY` is BACKUP_KEEP_DAILY, `BACKUP_PING_URL` / `_FILE` and `NAME` (`_FILE`) add NAME_FILE.
+ */
+async function documentedBackupVariables(): Promise<string[]> {
+  const doc = await readFile(join(root, "docs/ops-backup.md"), "utf8");
+  const table = doc.slice(doc.indexOf("## Configuration"), doc.indexOf("\n## ", doc.indexOf("## Configuration") + 1));
+  const names = new Set<string>();
+  for (const row of table.split("\n").filter((l) => l.startsWith("| `"))) {
+    const cell = row.split(" | ")[0]!;
+    let first = "";
+    let last = "";
+    for (const [, token] of cell.matchAll(/`([A-Z0-9_]+)`/g)) {
+      let name = token!;
+      if (name === "_FILE") name = last + name;
+      else if (name.startsWith("_")) name = first.replace(/_[A-Z]+$/, "") + name;
+      else first ||= name;
+      names.add(name);
+      last = name;
+    }
+  }
+  return [...names].filter((n) => /^(BACKUP_|DATABASE_URL)/.test(n)).sort();
+}
+
 describe("compose.backup.yml", () => {
+  it("passes every variable of docs/ops-backup.md to db-backup (or fixes it, saying so)", async () => {
+    const documented = await documentedBackupVariables();
+    expect(documented).toEqual(expect.arrayContaining(["BACKUP_KEEP_DAILY", "BACKUP_PING_URL_FILE"]));
+    expect(documented.length).toBeGreaterThan(35);
+    // Set in compose itself: the backups volume and the lock shared with db-restore; the image tag.
+    const fixed: Record<string, string> = { BACKUP_DIR: "/backups", BACKUP_LOCK_FILE: "/backups/.ops.lock" };
+    // compose.backup.yml names the database URL BACKUP_DATABASE_URL in the env file (compose.prod.yml has its own).
+    const envName = (n: string) => (n.startsWith("DATABASE_URL") ? `BACKUP_${n}` : n);
+    const composeOnly = ["BACKUP_IMAGE", "BACKUP_SECRETS_DIR"];
+    const passed = documented.filter((n) => !(n in fixed) && !composeOnly.includes(n));
+    const env = Object.fromEntries(passed.map((n) => [envName(n), `value-of-${n}`]));
+    const cfg = await composeConfig(["compose.backup.yml"], {
+      ...env,
+      BACKUP_IMAGE: "registry.example/backup:2",
+      BACKUP_SECRETS_DIR: "/srv/ctf/backup-secrets",
+    });
+    const got = cfg.services["db-backup"].environment as Record<string, string>;
+    for (const n of passed) expect(got[n], n).toBe(`value-of-${n}`);
+    for (const [n, v] of Object.entries(fixed)) expect(got[n], n).toBe(v);
+    expect(cfg.services["db-backup"].image).toBe("registry.example/backup:2");
+    // The *_FILE variables name files in a read-only directory the operator fills.
+    expect(cfg.services["db-backup"].volumes).toContain("/srv/ctf/backup-secrets:/run/secrets/backup:ro");
+  });
+
+  it("the production env file example carries the BACKUP_* lines a first `up -d db-backup` needs", async () => {
+    const example = await readFile(join(root, "docker/.env.production.example"), "utf8");
+    expect(example).toMatch(/^BACKUP_DATABASE_URL=/m);
+    for (const n of [
+      "BACKUP_SCHEDULE",
+      "BACKUP_S3_BUCKET",
+      "BACKUP_S3_SECRET_ACCESS_KEY_FILE",
+      "BACKUP_RUN_TIMEOUT_SECONDS",
+    ])
+      expect(example, n).toMatch(new RegExp(`^#? ?${n}=`, "m"));
+  });
+
   it("passes docker-compose config and wires the backups volume, flags volume and Docker socket", async () => {
     const cfg = await composeConfig(["compose.backup.yml"], { BACKUP_IMAGE: "registry.example/backup:1" });
     expect(Object.keys(cfg.services).sort()).toEqual(["db-backup", "db-restore"]);
