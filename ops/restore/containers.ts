@@ -52,25 +52,38 @@ export async function stopContainers(docker: Docker, names: string[], timeoutS: 
 }
 
 /**
- * Starts each container in order and waits until it runs (and is healthy, when it has a health check) before the
- * next. Every container is attempted even if one fails; the failures are returned.
+ * Brings back what a run stopped, plus RESTORE_START_CONTAINERS: the stopped containers that list does not name
+ * start all at once (each second here is downtime), then the listed ones one after another, in the list's order,
+ * each waited for (running, and healthy when it has a health check). Every container is attempted even if one
+ * fails; the failures are returned.
  */
-export async function startContainers(docker: Docker, names: string[], timeoutMs: number, log: Logger) {
-  const failures: string[] = [];
-  for (const name of names) {
-    try {
-      const c = docker.getContainer(name);
-      await c.start().catch((err: { statusCode?: number }) => {
-        if (err.statusCode !== 304) throw err; // 304: already running
-      });
-      await waitRunning(c, timeoutMs);
-      log.info({ container: name }, "container running");
-    } catch (err) {
-      failures.push(`${name}: ${(err as Error).message}`);
-      log.error({ container: name, err: (err as Error).message }, "container did not come back");
-    }
-  }
+export async function restartContainers(
+  docker: Docker,
+  stopped: string[],
+  ordered: string[],
+  timeoutMs: number,
+  log: Logger,
+): Promise<string[]> {
+  const together = stopped.filter((n) => !ordered.includes(n));
+  const failures = (await Promise.all(together.map((n) => startOne(docker, n, timeoutMs, log)))).flat();
+  for (const name of ordered) failures.push(...(await startOne(docker, name, timeoutMs, log)));
   return failures;
+}
+
+/** Starts one container and waits for it; returns its failure, if any. */
+async function startOne(docker: Docker, name: string, timeoutMs: number, log: Logger): Promise<string[]> {
+  try {
+    const c = docker.getContainer(name);
+    await c.start().catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 304) throw err; // 304: already running
+    });
+    await waitRunning(c, timeoutMs);
+    log.info({ container: name }, "container running");
+    return [];
+  } catch (err) {
+    log.error({ container: name, err: (err as Error).message }, "container did not come back");
+    return [`${name}: ${(err as Error).message}`];
+  }
 }
 
 async function waitRunning(c: Docker.Container, timeoutMs: number): Promise<void> {

@@ -3,7 +3,7 @@ import type Docker from "dockerode";
 import { acquireLockWaiting } from "../shared/lock.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { RestoreConfig } from "./config.ts";
-import { startContainers } from "./containers.ts";
+import { restartContainers } from "./containers.ts";
 import { databaseExists, dropDatabase, renameDatabase } from "./database.ts";
 import { maintenanceOff } from "./maintenance.ts";
 import type { RestoreResult } from "./run.ts";
@@ -53,8 +53,13 @@ async function recoverLocked(c: RestoreConfig, docker: Docker, log: Logger): Pro
       await dropDatabase(url, j.newDatabase);
     outcome = "rolled back: the live database was left as it was";
   }
-  const names = [...j.stopped, ...c.RESTORE_START_CONTAINERS.filter((n) => !j.stopped.includes(n))];
-  const failures = await startContainers(docker, names, c.RESTORE_START_TIMEOUT_SECONDS * 1000, log);
+  const failures = await restartContainers(
+    docker,
+    j.stopped,
+    c.RESTORE_START_CONTAINERS,
+    c.RESTORE_START_TIMEOUT_SECONDS * 1000,
+    log,
+  );
   await maintenanceOff(c.RESTORE_MAINTENANCE_FLAG_FILE);
   const completed = j.phase === "swapped" || j.phase === "restarting";
   const result: RestoreResult = {

@@ -8,7 +8,7 @@ import { acquireLockWaiting } from "../shared/lock.ts";
 import type { Logger } from "../../core/logger.ts";
 import { MANIFEST_SUFFIX } from "../shared/manifest.ts";
 import type { RestoreConfig } from "./config.ts";
-import { runningTargets, startContainers, stopContainers } from "./containers.ts";
+import { restartContainers, runningTargets, stopContainers } from "./containers.ts";
 import {
   analyze,
   createDatabaseLike,
@@ -235,7 +235,6 @@ async function restoreLocked({ deps, path, result, log, step, workPath, keepDryR
       journal.phase = "restarting";
       // The restart must happen even when the journal cannot be written.
       await saveJournal(c, journal).catch((err: Error) => log.error({ err: err.message }, "journal not written"));
-      const names = [...journal.stopped, ...c.RESTORE_START_CONTAINERS.filter((n) => !journal!.stopped.includes(n))];
       const restartStart = Date.now();
       // ANALYZE of the swapped-in database runs while the services start: it needs nothing from them.
       const analyzing =
@@ -244,12 +243,18 @@ async function restoreLocked({ deps, path, result, log, step, workPath, keepDryR
               log.warn({ err: err.message }, "ANALYZE failed: autovacuum will gather the statistics"),
             )
           : undefined;
-      const failures = await startContainers(deps.docker, names, c.RESTORE_START_TIMEOUT_SECONDS * 1000, log);
+      const failures = await restartContainers(
+        deps.docker,
+        journal.stopped,
+        c.RESTORE_START_CONTAINERS,
+        c.RESTORE_START_TIMEOUT_SECONDS * 1000,
+        log,
+      );
       result.steps.push({
         name: "restart containers",
         ms: Date.now() - restartStart,
         ok: failures.length === 0,
-        detail: failures.join("; ") || names.join(", "),
+        detail: failures.join("; ") || [...new Set([...journal.stopped, ...c.RESTORE_START_CONTAINERS])].join(", "),
       });
       if (failures.length) {
         result.status = "failed";
