@@ -123,6 +123,23 @@ describe("bad input gets a 4xx envelope and creates nothing", () => {
     expect(format.body.error.message).toMatch(/'flag_format'.*NUL/);
   });
 
+  it("an unpaired surrogate in text bound for the database → 400 naming the field", async () => {
+    const env = await stack.request("PUT", "/challenges/sur1", {
+      body: '{"image":"a","port":80,"env":{"A":"x\\ud800"}}',
+    });
+    expectEnvelope(env, 400, "validation_failed");
+    expect(env.body.error.message).toMatch(/'env\.A'.*surrogate/);
+    const flag = await stack.request("POST", "/flags/verify", {
+      body: '{"team_id":"team1","challenge_id":"flagged","flag":"CTF{\\udc00}"}',
+    });
+    expectEnvelope(flag, 400, "validation_failed");
+    expect(flag.body.error.message).toMatch(/'flag'.*surrogate/);
+    const paired = await stack.request("PUT", "/challenges/sur1", {
+      body: '{"image":"a","port":80,"env":{"A":"\\ud83d\\ude00"}}',
+    });
+    expect(paired.status).toBe(201);
+  });
+
   it("cpus below what the column holds (a thousandth) → 400; a thousandth is accepted", async () => {
     for (const cpus of [0.0001, 1e-9]) {
       const res = await stack.request("PUT", "/challenges/tiny", { body: { image: "a", port: 80, cpus } });

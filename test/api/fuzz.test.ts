@@ -63,7 +63,8 @@ describe("fuzz from the OpenAPI document", () => {
       for (const p of params) {
         if (!p.required && mode === "valid" && rng.chance(0.5) && p.name !== broken) continue;
         const value = String(gen(p.schema, at(p.name), rng, extra));
-        if (p.in === "path") url = url.replace(`{${p.name}}`, encodeURIComponent(value));
+        // A URL carries UTF-8 only: an unpaired surrogate goes as U+FFFD, as URLSearchParams sends it.
+        if (p.in === "path") url = url.replace(`{${p.name}}`, encodeURIComponent(value.toWellFormed()));
         else if (p.in === "query") query.append(p.name, value);
         else if (/^[\t\x20-\x7e]*$/.test(value)) headers[p.name] = value; // fetch refuses other header bytes
       }
