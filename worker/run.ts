@@ -60,15 +60,16 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     { id: JOB.sweep, every: SWEEP_EVERY_MS },
     { id: JOB.reconcile, every: config.RECONCILE_INTERVAL_SECONDS * 1000 },
   ];
-  // Only a missing schedule is made: upserting one that exists would push its next run back each time.
-  const ensureSchedules = async () => {
-    for (const { id, every } of schedules)
-      if (!(await queue.getJobScheduler(id))) await queue.upsertJobScheduler(id, { every }, { name: id, data: {} });
-  };
-  await ensureSchedules();
+  const upsertSchedule = ({ id, every }: (typeof schedules)[number]) =>
+    queue.upsertJobScheduler(id, { every }, { name: id, data: {} });
+  // At start every schedule is written, so a changed interval takes effect.
+  for (const schedule of schedules) await upsertSchedule(schedule);
   // Redis may come back without its data (restarted empty): without its schedules nothing would expire or be
   // reconciled again. They are made again on every reconnect, and checked periodically in case one is lost
-  // otherwise.
+  // otherwise; a check writes only what is missing, leaving the timing of the others alone.
+  const ensureSchedules = async () => {
+    for (const schedule of schedules) if (!(await queue.getJobScheduler(schedule.id))) await upsertSchedule(schedule);
+  };
   // One check at a time: while Redis is away, checks would otherwise pile up and all run when it returns.
   let checking: Promise<void> | null = null;
   const recreateSchedules = () => {
