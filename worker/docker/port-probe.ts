@@ -72,14 +72,21 @@ export class PortProber {
   }
 
   /**
-   * Resolves once the port is served; `alive` is polled about once a second so a container that exited fails
-   * fast with its reason. Rejects with a message when the deadline passes.
+   * Resolves once the port is served by this container; `alive` is polled about once a second so a container
+   * that exited fails fast with its reason, and asked again after an answer. Rejects with a message when the
+   * deadline passes.
    */
   async waitForPort(target: ProbeTarget, timeoutMs: number, alive: () => Promise<string | null>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastAliveCheck = 0;
     for (;;) {
-      if (await this.probeOnce(target)) return;
+      if (await this.probeOnce(target)) {
+        // A container that exited freed its host port, which another container may have been given at once: an
+        // answer counts only if this container still runs after it (while it runs, the port is its own).
+        const exited = await alive();
+        if (exited) throw new Error(`${exited} before its port accepted connections`);
+        return;
+      }
       if (Date.now() - lastAliveCheck > 1000) {
         lastAliveCheck = Date.now();
         const exited = await alive();
