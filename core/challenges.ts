@@ -12,8 +12,9 @@ export const challengeSpecSchema = z.strictObject({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, "must be a Docker image reference"),
   port: z.number().int().min(1).max(65535),
   memory_mb: z.number().int().min(16).max(65536).default(256),
-  // The column is numeric(6,3): anything below a thousandth would round to 0 there.
-  cpus: z.number().min(0.001).max(64).default(0.5).describe("CPUs, 0.001–64, kept to three decimals"),
+  // The Docker engine runs nothing below a hundredth of a CPU (and the numeric(6,3) column would round a value
+  // under a thousandth to 0).
+  cpus: z.number().min(0.01).max(64).default(0.5).describe("CPUs, 0.01–64, kept to three decimals"),
   pids_limit: z.number().int().min(8).max(65536).default(128),
   ttl_seconds: z.number().int().min(5).max(604800).nullable().default(null),
   env: z

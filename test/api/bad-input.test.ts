@@ -140,14 +140,14 @@ describe("bad input gets a 4xx envelope and creates nothing", () => {
     expect(paired.status).toBe(201);
   });
 
-  it("cpus below what the column holds (a thousandth) → 400; a thousandth is accepted", async () => {
-    for (const cpus of [0.0001, 1e-9]) {
+  it("cpus below what the engine runs (a hundredth) → 400; a hundredth is accepted", async () => {
+    for (const cpus of [0.0001, 1e-9, 0.001, 0.009]) {
       const res = await stack.request("PUT", "/challenges/tiny", { body: { image: "a", port: 80, cpus } });
       expectEnvelope(res, 400, "validation_failed");
       expect(res.body.error.message).toMatch(/'cpus'/);
     }
-    const ok = await stack.request("PUT", "/challenges/tiny", { body: { image: "a", port: 80, cpus: 0.001 } });
-    expect(ok).toMatchObject({ status: 201, body: { cpus: 0.001 } });
+    const ok = await stack.request("PUT", "/challenges/tiny", { body: { image: "a", port: 80, cpus: 0.01 } });
+    expect(ok).toMatchObject({ status: 201, body: { cpus: 0.01 } });
   });
 
   it("the Authorization scheme name is case-insensitive", async () => {
