@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { challengeSpecSchema, specProblem, upsertChallenge } from "../core/challenges.ts";
-import { engineHasImage } from "../core/engine-images.ts";
+import { readEngineReport } from "../core/engine-report.ts";
 import { idSchema } from "../core/ids.ts";
 import type { AppDeps } from "../runtime/deps.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
@@ -10,17 +10,29 @@ import { challengeView, challengeViewSchema } from "./shared/challenge-view.ts";
 const savedSchema = challengeViewSchema.extend({
   warnings: z
     .array(z.string())
-    .describe("What may keep instances of this challenge from starting, e.g. an image the engine lacks"),
+    .describe(
+      "What may keep instances of this challenge from starting: an image the engine lacks, more CPUs than it has",
+    ),
 });
 
-/** The engine is the worker's; what it holds is known from the worker's last report (see core/engine-images.ts). */
-async function imageWarnings(deps: AppDeps, image: string): Promise<string[]> {
-  const seen = await engineHasImage(deps.db, deps.config.DEPLOYMENT_NAME, image);
-  if (!seen) return [`image '${image}' not checked: no worker has reported the Docker engine's images yet`];
-  if (seen.present) return [];
-  return [
-    `image '${image}' is not on the Docker engine (as of ${seen.reportedAt.toISOString()}): build or load it there, or instances of this challenge fail to start`,
-  ];
+/**
+ * What keeps a challenge from starting on the engine, as the worker last saw it (the API has no Docker access;
+ * see core/engine-report.ts).
+ */
+async function engineWarnings(deps: AppDeps, spec: { image: string; cpus: number }): Promise<string[]> {
+  const seen = await readEngineReport(deps.db, deps.config.DEPLOYMENT_NAME, spec.image);
+  if (!seen) return [`image '${spec.image}' not checked: no worker has reported the Docker engine yet`];
+  const asOf = `as of ${seen.reportedAt.toISOString()}`;
+  const warnings: string[] = [];
+  if (!seen.imagePresent)
+    warnings.push(
+      `image '${spec.image}' is not on the Docker engine (${asOf}): build or load it there, or instances of this challenge fail to start`,
+    );
+  if (seen.cpus !== null && spec.cpus > seen.cpus)
+    warnings.push(
+      `cpus ${spec.cpus} is more than the Docker engine's ${seen.cpus} (${asOf}): instances of this challenge fail to start`,
+    );
+  return warnings;
 }
 
 export default defineEndpoint({
@@ -42,7 +54,7 @@ export default defineEndpoint({
     if (problem) throw new AppError("validation_failed", problem);
     const { row, created } = await upsertChallenge(deps.db, params.id, body);
     log.info({ challengeId: row.id, image: row.image, created }, "challenge saved");
-    const warnings = await imageWarnings(deps, row.image);
+    const warnings = await engineWarnings(deps, row);
     return { status: created ? 201 : 200, body: { ...challengeView(row), warnings } };
   },
 });

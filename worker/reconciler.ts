@@ -1,5 +1,5 @@
 import { getChallenge } from "../core/challenges.ts";
-import { reportEngineImages } from "../core/engine-images.ts";
+import { reportEngine } from "../core/engine-report.ts";
 import { UUID_PATTERN } from "../core/ids.ts";
 import { getInstance, listLive, transition, type InstanceRow } from "../core/instances.ts";
 import { enqueueInstanceJob, JOB } from "../core/queue.ts";
@@ -127,8 +127,11 @@ export async function reconcile(deps: WorkerDeps): Promise<{ orphans: number; de
       }
     });
   }
-  await each({ images: true }, async () =>
-    reportEngineImages(deps.db, config.DEPLOYMENT_NAME, await engineImageRefs(docker)),
+  await each({ engineReport: true }, async () =>
+    reportEngine(deps.db, config.DEPLOYMENT_NAME, {
+      refs: await engineImageRefs(docker),
+      cpus: ((await docker.info()) as { NCPU: number }).NCPU,
+    }),
   );
   if (orphans || deaths) logger.info({ orphans, deaths }, "reconciled");
   return { orphans, deaths };

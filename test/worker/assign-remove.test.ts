@@ -113,13 +113,19 @@ describe("assign and remove, end to end", () => {
     expect(removed.status).toBe(200);
   });
 
-  it("saving a challenge whose image the engine has gives no warning", async () => {
+  it("saving a challenge the engine can run gives no warning; more CPUs than it has, one", async () => {
     const image = (await stack.request("GET", "/challenges/web100")).body.image as string;
     for (const ref of [image, `docker.io/${image}`]) {
       const put = await stack.request("PUT", "/challenges/present", { body: { image: ref, port: 80 } });
       expect(put.status).toBeLessThan(300);
       expect(put.body.warnings).toEqual([]);
     }
+    const { NCPU } = (await docker.info()) as { NCPU: number };
+    const cpus = Math.min(NCPU + 1, 64);
+    const put = await stack.request("PUT", "/challenges/present", { body: { image, port: 80, cpus } });
+    expect(put.body.warnings).toEqual(
+      cpus > NCPU ? [expect.stringMatching(new RegExp(`^cpus ${cpus} is more than the Docker engine's ${NCPU} `))] : [],
+    );
   });
 
   it("a challenge whose image does not exist fails with the reason and leaves no container", async () => {
