@@ -25,7 +25,9 @@ export interface LockOptions {
 /**
  * Whether the holder recorded in a lock is known to be gone: it ran on this host (a container keeps its host name
  * across restarts) and its pid is no longer that process (not running, or started at another time: a restarted
- * container hands out the same pids again). A holder on another host cannot be checked: only staleness tells.
+ * container hands out the same pids again). A holder on another host cannot be checked: only staleness tells. So
+ * each container that takes the lock needs a host name of its own (Compose's default, the container id; not
+ * `network_mode: host`, where they would share the machine's).
  */
 export async function holderIsGone(holder: string): Promise<boolean> {
   const m = / pid (\d+)(?: start (\d+))? on (\S+) since /.exec(holder);

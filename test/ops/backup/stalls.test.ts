@@ -14,7 +14,7 @@ import { createLogger } from "../../../core/logger.ts";
 import { waitUntil } from "../../support/wait.ts";
 import { tempDir, writeScript } from "../support/files.ts";
 import type { ScratchDb } from "../support/postgres.ts";
-import { createScratchDb, pgBin, seed } from "../support/postgres.ts";
+import { createScratchDb, pgBin, query, seed } from "../support/postgres.ts";
 
 const CLI = resolve(import.meta.dirname, "../../../ops/backup/backup-cli.ts");
 const log = createLogger("test-backup-stalls", "silent");
@@ -161,6 +161,37 @@ describe("a backup never stalls, and never keeps the lock", () => {
       await migration.end();
     }
     expect(await lockIsFree(c)).toBe(true);
+  });
+
+  it("a failure at every phase of a run leaves the lock free for the next run", async () => {
+    const dir = (await tempDir("backup-phases")).path;
+    cleanups.push(async () => (await import("node:fs/promises")).rm(dir, { recursive: true, force: true }));
+    const real = pgBin("pg_dump");
+    const tool = (name: string, body: string) => writeScript(join(dir, name), body);
+    const phases: [string, Record<string, string>, RegExp][] = [
+      ["version check", { PG_DUMP_BIN: await tool("old", 'echo "pg_dump (PostgreSQL) 9.6.0"') }, /older|9\.6/],
+      [
+        "dump",
+        {
+          PG_DUMP_BIN: await tool("fails", `case "$*" in *--version*) exec ${real} "$@";; esac\necho boom >&2; exit 1`),
+        },
+        /pg_dump exited with code 1: boom/,
+      ],
+      ["verification", { PG_RESTORE_BIN: "/bin/false" }, /pg_restore/],
+      ["size check", { BACKUP_MIN_SIZE_RATIO: "1" }, /less than 100% of the previous backup/],
+    ];
+    for (const [phase, extra, error] of phases) {
+      const c = await config(extra);
+      if (phase === "size check") {
+        // A previous backup larger than any dump of this database.
+        expect((await runBackup({ config: c, log }, "manual")).status).toBe("ok");
+        await query(source.url, "DELETE FROM solves WHERE id % 2 = 0");
+      }
+      const outcome = await runBackup({ config: c, log }, "manual");
+      expect(outcome.status, phase).toBe("failed");
+      expect(outcome.error, phase).toMatch(error);
+      expect(await lockIsFree(c), phase).toBe(true);
+    }
   });
 
   it("after kill -9 of a run, the next run takes the dead run's lock at once instead of skipping", async () => {
