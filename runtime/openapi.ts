@@ -58,7 +58,11 @@ export function buildOpenApi(endpoints: readonly Endpoint[], version: string): o
       responses[String(status)] = {
         description: ERROR_DESCRIPTION[status] ?? "Error envelope",
         headers: responseHeaders(status),
-        content: { "application/json": { schema: ref("schemas", "ErrorEnvelope") } },
+        content: {
+          "application/json": { schema: ref("schemas", "ErrorEnvelope") },
+          // The gateway's maintenance page, for clients that ask for HTML (browsers).
+          ...(status === 503 ? { "text/html": { schema: { type: "string" } } } : {}),
+        },
       };
     (paths[path] ??= {})[ep.method.toLowerCase()] = {
       operationId: ep.operationId,

@@ -39,6 +39,10 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(metrics.content!)).toEqual(["text/plain"]);
     const codes = doc.components.schemas.ErrorEnvelope.properties.error.properties.code.enum;
     expect(codes).toEqual(expect.arrayContaining(["maintenance", "instance_failed", "invalid_cursor"]));
+    expect(Object.keys(doc.paths["/assign"]!.post!.responses["503"]!.content!)).toEqual([
+      "application/json",
+      "text/html",
+    ]);
     for (const path of ["/assign", "/remove"]) {
       const op = doc.paths[path]!.post!;
       expect(op.parameters.map((p) => p.name)).toContain("Prefer");
