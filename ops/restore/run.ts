@@ -3,6 +3,7 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type Docker from "dockerode";
 import { dumpToArtefact } from "../shared/dump.ts";
+import { readArchiveData } from "../shared/verify.ts";
 import { writeFileAtomic } from "../shared/files.ts";
 import { acquireLockWaiting } from "../shared/lock.ts";
 import type { Logger } from "../../core/logger.ts";
@@ -164,16 +165,21 @@ async function restoreLocked({ deps, path, result, log, step, workPath, keepDryR
       label: c.RESTORE_STOP_LABEL,
       composeProject: c.RESTORE_COMPOSE_PROJECT,
     });
+    // A custom archive's data is read in full (a file cut short fails here, not half-way through the load) beside
+    // the pre-restore backup: both end before anything stops.
+    const reading =
+      v.kind === "custom" ? step("read data", () => readArchiveData(c.PG_RESTORE_BIN, v.staged)) : Promise.resolve();
     if (c.RESTORE_DRY_RUN) {
+      await reading;
       result.status = "dry-run";
       result.steps.push({ name: "plan", ms: 0, ok: true, detail: `would stop ${targets.join(", ") || "nothing"}` });
       result.finishedAt = new Date().toISOString();
       return result;
     }
-    if (v.kind !== "sqlite")
+    const preparing = (async () => {
+      if (v.kind === "sqlite") return;
       await dropExpiredOld(c.RESTORE_DATABASE_URL, c.targetDatabase, c.RESTORE_KEEP_OLD_HOURS, log);
-    const liveExists = v.kind !== "sqlite" && (await databaseExists(c.RESTORE_DATABASE_URL, c.targetDatabase));
-    if (liveExists && c.RESTORE_PRE_BACKUP)
+      if (!c.RESTORE_PRE_BACKUP || !(await databaseExists(c.RESTORE_DATABASE_URL, c.targetDatabase))) return;
       await step(
         "pre-restore backup",
         async () => {
@@ -193,6 +199,11 @@ async function restoreLocked({ deps, path, result, log, step, workPath, keepDryR
         },
         (p) => p,
       );
+    })();
+    // Both settle before the run goes on or fails: nothing of them outlives this point.
+    const [read, prepared] = await Promise.allSettled([reading, preparing]);
+    if (read.status === "rejected") throw read.reason;
+    if (prepared.status === "rejected") throw prepared.reason;
 
     // Recorded before anything is stopped, so a crash from here on is recovered at the next start. Only a journal
     // that reached the disk counts: if it could not be written, nothing was stopped and nothing needs restarting.

@@ -5,7 +5,7 @@ import { createGunzip } from "node:zlib";
 import { MANIFEST_SUFFIX, parseManifest } from "../shared/manifest.ts";
 import type { PgVersion } from "../shared/postgres.ts";
 import { majorOf, majorText, serverVersion } from "../shared/postgres.ts";
-import { inspectPlainFile, listArchive, readArchiveData, VerificationError } from "../shared/verify.ts";
+import { inspectPlainFile, listArchive, VerificationError } from "../shared/verify.ts";
 import type { Detected } from "./detect.ts";
 import { detectKind } from "./detect.ts";
 import { sqliteIntegrity } from "./sqlite.ts";
@@ -37,8 +37,8 @@ async function decompress(path: string, to: string): Promise<void> {
 
 /**
  * Every check that can be made without stopping anything: manifest and checksum (ops/backup files), a full
- * decompress, the archive's table of contents and a full read of its data (or the plain trailer), SQLite's integrity
- * check, and the version gate.
+ * decompress, the archive's table of contents (or the plain trailer), SQLite's integrity check, and the version gate.
+ * A custom archive's data is read in full by the run, beside the pre-restore backup (readArchiveData).
  */
 export async function validateFile(opts: {
   path: string;
@@ -98,10 +98,6 @@ export async function validateFile(opts: {
       `the dump comes from PostgreSQL ${dumpVersion}, newer than the server's ${majorText(server.num)} (${server.text})`,
     );
   checks.push(`version gate: dump ${dumpVersion ?? "unknown"} into server ${server.text}`);
-  if (detected.kind === "custom") {
-    await readArchiveData(opts.pgRestoreBin, staged);
-    checks.push("pg_restore read every data block");
-  }
   return { ...detected, staged, checks, dumpVersion };
 }
 

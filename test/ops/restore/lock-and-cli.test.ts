@@ -180,7 +180,15 @@ describe("restore and the shared lock", () => {
   });
 
   it("no error path leaves the lock held: a failure at every step boundary, and the next run starts at once", async () => {
-    const boundaries = ["validate", "pre-restore backup", "stop containers", "create database", "restore", "swap"];
+    const boundaries = [
+      "validate",
+      "read data",
+      "pre-restore backup",
+      "stop containers",
+      "create database",
+      "restore",
+      "swap",
+    ];
     for (const boundary of boundaries) {
       const { watch, path } = await dropFile(`fail-${boundary.replace(/ /g, "-")}.dump`, dump, cleanups);
       const cfg = restoreConfig(target.url, watch, standIns.names, { RESTORE_LOCK_WAIT_SECONDS: "0" });
