@@ -163,22 +163,19 @@ export async function countByState(db: DbClient): Promise<Record<InstanceState, 
 }
 
 /**
- * Renews a running instance: expires_at moves by `ttlSeconds`, but never past started_at + `maxLifetimeSeconds`.
- * Only if no other renewal happened since the caller read `renewals` (optimistic lock).
+ * Renews a running instance to `expiresAt` (domain/lifecycle/renewal.ts decides it), only if no other renewal
+ * happened since the caller read `renewals` (optimistic lock).
  */
 export async function extendExpiry(
   db: DbClient,
   id: string,
   seenRenewals: number,
-  ttlSeconds: number,
-  maxLifetimeSeconds: number,
+  expiresAt: Date,
 ): Promise<InstanceRow | null> {
   const res = await db.query<InstanceRow>(
-    `UPDATE instances
-     SET expires_at = LEAST(expires_at + make_interval(secs => $3), started_at + make_interval(secs => $4)),
-         renewals = renewals + 1, updated_at = now()
+    `UPDATE instances SET expires_at = $3, renewals = renewals + 1, updated_at = now()
      WHERE id = $1 AND state = 'running' AND renewals = $2 RETURNING *`,
-    [id, seenRenewals, ttlSeconds, maxLifetimeSeconds],
+    [id, seenRenewals, expiresAt],
   );
   return res.rows[0] ?? null;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { admit } from "../core/admission.ts";
+import { admit } from "../domain/lifecycle/admission.ts";
 import { getChallenge } from "../core/challenges.ts";
 import { withTransaction } from "../core/db.ts";
 import { deriveFlag, issueFlag } from "../core/flags.ts";

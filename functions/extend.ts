@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { getChallenge } from "../core/challenges.ts";
+import { ttlSeconds } from "../domain/lifecycle/expiry.ts";
+import { decideRenewal, type Renewal } from "../domain/lifecycle/renewal.ts";
 import { extendExpiry, findLive } from "../core/instances.ts";
 import { scheduleExpiry } from "../core/queue.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
@@ -20,29 +22,13 @@ export default defineEndpoint({
     const { config } = deps;
     const row = await findLive(deps.db, body.team_id, body.challenge_id);
     if (!row) throw new AppError("not_found", `team '${body.team_id}' has no live instance of '${body.challenge_id}'`);
-    if (row.state !== "running" || !row.expires_at || !row.started_at)
-      throw new AppError("not_running", `the instance is ${row.state}; only a running instance can be renewed`, {
-        headers: { "Retry-After": "2" },
-      });
     const challenge = await getChallenge(deps.db, row.challenge_id);
-    const ttlSeconds = challenge?.ttl_seconds ?? config.DEFAULT_TTL_SECONDS;
-    // The cap first: waiting for the window would only lead to this same refusal.
-    const cap = row.started_at.getTime() + config.MAX_LIFETIME_SECONDS * 1000;
-    if (cap <= row.expires_at.getTime())
-      throw new AppError(
-        "max_lifetime_reached",
-        "the instance has reached its maximum lifetime and cannot be renewed",
-        {
-          details: { expires_at: row.expires_at.toISOString() },
-        },
-      );
-    const opensAt = row.expires_at.getTime() - config.RENEW_WINDOW_SECONDS * 1000;
-    if (Date.now() < opensAt)
-      throw new AppError("renewal_not_open", `renewal opens at ${new Date(opensAt).toISOString()}`, {
-        headers: { "Retry-After": String(Math.ceil((opensAt - Date.now()) / 1000)) },
-        details: { renewable_at: new Date(opensAt).toISOString(), expires_at: row.expires_at.toISOString() },
-      });
-    const extended = await extendExpiry(deps.db, row.id, row.renewals, ttlSeconds, config.MAX_LIFETIME_SECONDS);
+    const renewal = decideRenewal(row, ttlSeconds(challenge, config.DEFAULT_TTL_SECONDS), {
+      renewWindowSeconds: config.RENEW_WINDOW_SECONDS,
+      maxLifetimeSeconds: config.MAX_LIFETIME_SECONDS,
+    });
+    if (!renewal.ok) throw refusal(renewal);
+    const extended = await extendExpiry(deps.db, row.id, row.renewals, renewal.expiresAt);
     if (!extended?.expires_at) throw new AppError("conflict", "the instance changed meanwhile; try again");
     // The sweeper ends expired rows even if this timer is lost, so a Redis hiccup here is not an error.
     await scheduleExpiry(deps.queue, { instanceId: row.id, requestId }, extended.expires_at).catch((err: unknown) =>
@@ -54,3 +40,25 @@ export default defineEndpoint({
     };
   },
 });
+
+function refusal(renewal: Exclude<Renewal, { ok: true }>): AppError {
+  switch (renewal.code) {
+    case "not_running":
+      return new AppError("not_running", `the instance is ${renewal.state}; only a running instance can be renewed`, {
+        headers: { "Retry-After": "2" },
+      });
+    case "max_lifetime_reached":
+      return new AppError(
+        "max_lifetime_reached",
+        "the instance has reached its maximum lifetime and cannot be renewed",
+        {
+          details: { expires_at: renewal.expiresAt.toISOString() },
+        },
+      );
+    case "renewal_not_open":
+      return new AppError("renewal_not_open", `renewal opens at ${renewal.opensAt.toISOString()}`, {
+        headers: { "Retry-After": String(Math.ceil((renewal.opensAt.getTime() - Date.now()) / 1000)) },
+        details: { renewable_at: renewal.opensAt.toISOString(), expires_at: renewal.expiresAt.toISOString() },
+      });
+  }
+}

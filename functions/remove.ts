@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { findLive, REMOVED_ON_REQUEST, transition } from "../core/instances.ts";
 import { JOB } from "../core/queue.ts";
+import { checkRemoval } from "../domain/lifecycle/cooldown.ts";
 import { defineEndpoint } from "../runtime/endpoint.ts";
 import { AppError } from "../runtime/errors.ts";
 import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
@@ -31,10 +32,10 @@ export default defineEndpoint({
     await assertQueueReachable(deps);
     let row = await findLive(deps.db, body.team_id, body.challenge_id);
     if (!row) throw new AppError("not_found", `team '${body.team_id}' has no live instance of '${body.challenge_id}'`);
-    const waitMs = row.created_at.getTime() + deps.config.COOLDOWN_SECONDS * 1000 - Date.now();
-    if (waitMs > 0 && row.state !== "stopping")
+    const check = checkRemoval(row, deps.config.COOLDOWN_SECONDS);
+    if (!check.ok)
       throw new AppError("cooldown", "this instance was assigned moments ago; wait before removing it", {
-        headers: { "Retry-After": String(Math.ceil(waitMs / 1000)) },
+        headers: { "Retry-After": String(check.retryAfterSeconds) },
       });
     if (row.state !== "stopping") {
       row =

@@ -3,6 +3,7 @@ import { reportEngine } from "../core/engine-report.ts";
 import { UUID_PATTERN } from "../core/ids.ts";
 import { getInstance, listLive, transition, type InstanceRow } from "../core/instances.ts";
 import { enqueueInstanceJob, JOB } from "../core/queue.ts";
+import { afterDeath } from "../domain/lifecycle/restart.ts";
 import { containerExit, removeInstanceResources } from "./docker/containers.ts";
 import { isNotFound } from "./docker/errors.ts";
 import { engineImageRefs } from "./docker/images.ts";
@@ -17,15 +18,15 @@ import type { WorkerDeps } from "./deps.ts";
 export async function handleDeath(deps: WorkerDeps, row: InstanceRow, reason: string): Promise<void> {
   if (row.state !== "running") return;
   const log = deps.logger.child({ instanceId: row.id, requestId: row.request_id });
-  const challenge = await getChallenge(deps.db, row.challenge_id);
-  if (challenge?.restart_on_exit && row.restarts < deps.config.MAX_RESTARTS) {
+  const next = afterDeath(await getChallenge(deps.db, row.challenge_id), row.restarts, deps.config.MAX_RESTARTS);
+  if (next.action === "restart") {
     const moved = await transition(deps.db, row.id, ["running"], "starting", {
       state_reason: `restarting: ${reason}`,
-      restarts: row.restarts + 1,
+      restarts: next.attempt,
     });
     if (moved) {
       await enqueueInstanceJob(deps.queue, JOB.start, { instanceId: row.id, requestId: row.request_id });
-      log.warn({ reason, restart: row.restarts + 1 }, "instance container died; restarting it");
+      log.warn({ reason, restart: next.attempt }, "instance container died; restarting it");
     }
     return;
   }

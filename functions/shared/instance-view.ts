@@ -2,6 +2,7 @@ import { z } from "zod";
 import { INSTANCE_STATES, type InstanceRow } from "../../core/instances.ts";
 import { idSchema } from "../../core/ids.ts";
 import type { HeaderParam } from "../../runtime/endpoint.ts";
+import { renewableAt } from "../../domain/lifecycle/renewal.ts";
 
 /** Body of assign, remove and other team-scoped operations. */
 export const teamChallengeBody = z.strictObject({ team_id: idSchema, challenge_id: idSchema });
@@ -44,7 +45,7 @@ export function instanceView(row: InstanceRow, renewWindowSeconds: number): Inst
     started_at: iso(row.started_at),
     removed_at: iso(row.removed_at),
     expires_at: iso(row.expires_at),
-    renewable_at: row.expires_at ? new Date(row.expires_at.getTime() - renewWindowSeconds * 1000).toISOString() : null,
+    renewable_at: row.expires_at ? renewableAt(row.expires_at, renewWindowSeconds).toISOString() : null,
     renewals: row.renewals,
     state_reason: row.state_reason,
   };

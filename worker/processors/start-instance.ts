@@ -3,6 +3,7 @@ import { getChallenge, type ChallengeRow } from "../../core/challenges.ts";
 import { issuedFlag } from "../../core/flags.ts";
 import { getInstance, transition, type InstanceRow } from "../../core/instances.ts";
 import { instanceJobSchema, scheduleExpiry } from "../../core/queue.ts";
+import { ttlSeconds } from "../../domain/lifecycle/expiry.ts";
 import { addresses, containerExit, createAndStart, removeInstanceResources } from "../docker/containers.ts";
 import { isEngineUnreachable, isTransientDockerError, PermanentStartError } from "../docker/errors.ts";
 import { ensureInstanceNetwork } from "../docker/networks.ts";
@@ -36,14 +37,13 @@ export async function startInstance(job: Job, deps: WorkerDeps): Promise<void> {
 
   try {
     const { hostPort, containerId } = await bringUp(deps, row, challenge);
-    const ttlSeconds = challenge.ttl_seconds ?? config.DEFAULT_TTL_SECONDS;
     const running = await transition(db, instanceId, ["starting"], "running", {
       container_id: containerId,
       host_port: hostPort,
       address: `http://${config.PUBLIC_HOST}:${hostPort}`,
       error: null,
       state_reason: null,
-      ttlSeconds,
+      ttlSeconds: ttlSeconds(challenge, config.DEFAULT_TTL_SECONDS),
     });
     if (!running) {
       // Removal was asked for while we were starting; the row wins.

@@ -1,10 +1,8 @@
 import { listExpired, listStale } from "../../core/instances.ts";
 import { enqueueInstanceJob, JOB } from "../../core/queue.ts";
+import { staleAfter } from "../../domain/lifecycle/recovery.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { expireRow } from "./expire-instance.ts";
-
-const REQUESTED_GRACE_MS = 5_000;
-const STOPPING_GRACE_MS = 15_000;
 
 /**
  * Catches what timers and jobs missed: expired instances whose delayed job was lost, rows left `requested`
@@ -15,14 +13,14 @@ export async function sweepStale(deps: WorkerDeps): Promise<void> {
   let expired = 0;
   for (const row of await listExpired(deps.db)) if (await expireRow(deps, row, row.request_id)) expired++;
 
-  // Longer than a start can take plus the time a crashed worker's job needs to be found stalled; re-enqueueing a
-  // job that is still pending is a no-op anyway.
-  const { START_TIMEOUT_SECONDS, JOB_LOCK_SECONDS } = deps.config;
-  const startingGraceMs = (START_TIMEOUT_SECONDS + 2 * JOB_LOCK_SECONDS + 5) * 1000;
+  const stale = staleAfter({
+    startTimeoutSeconds: deps.config.START_TIMEOUT_SECONDS,
+    jobLockSeconds: deps.config.JOB_LOCK_SECONDS,
+  });
   const work = [
-    ...(await listStale(deps.db, "requested", REQUESTED_GRACE_MS)).map((r) => [JOB.start, r] as const),
-    ...(await listStale(deps.db, "starting", startingGraceMs)).map((r) => [JOB.start, r] as const),
-    ...(await listStale(deps.db, "stopping", STOPPING_GRACE_MS)).map((r) => [JOB.stop, r] as const),
+    ...(await listStale(deps.db, "requested", stale.requestedMs)).map((r) => [JOB.start, r] as const),
+    ...(await listStale(deps.db, "starting", stale.startingMs)).map((r) => [JOB.start, r] as const),
+    ...(await listStale(deps.db, "stopping", stale.stoppingMs)).map((r) => [JOB.stop, r] as const),
   ];
   for (const [name, row] of work) {
     await enqueueInstanceJob(deps.queue, name, { instanceId: row.id, requestId: row.request_id });

@@ -1,5 +1,12 @@
 import type pg from "pg";
-import { findLive, countLive, insertRequestedOrGetLive, lastRemovedAt, type InstanceRow } from "./instances.ts";
+import { cooldownLeftMs } from "./cooldown.ts";
+import {
+  findLive,
+  countLive,
+  insertRequestedOrGetLive,
+  lastRemovedAt,
+  type InstanceRow,
+} from "../../core/instances.ts";
 
 export interface AdmissionLimits {
   teamMaxInstances: number;
@@ -33,7 +40,7 @@ export async function admit(
 
   if (limits.cooldownSeconds > 0) {
     const removedAt = await lastRemovedAt(tx, input.teamId, input.challengeId);
-    const waitMs = removedAt ? removedAt.getTime() + limits.cooldownSeconds * 1000 - Date.now() : 0;
+    const waitMs = cooldownLeftMs(removedAt, limits.cooldownSeconds);
     if (waitMs > 0)
       return {
         ok: false,
