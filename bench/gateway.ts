@@ -1,6 +1,6 @@
 // npm run bench:gateway — request latency through the gateway (Debian's nginx, rendered templates, access log on)
 // beside the same request straight to the API, interleaved in the same run; then the time from killing the API
-// to the first maintenance response. Uses the real API (`node runtime/server.ts`, GET /healthz) when the test
+// to the first maintenance response. Uses the real API (`node api/main.ts`, GET /healthz) when the test
 // services are up (TEST_DATABASE_URL, TEST_REDIS_URL), else a node:http stand-in.
 import { randomBytes } from "node:crypto";
 import { Agent, request } from "node:http";

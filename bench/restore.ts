@@ -11,7 +11,7 @@ import { loadRestoreConfig } from "../ops/restore/config.ts";
 import type { RestoreResult } from "../ops/restore/run.ts";
 import { restoreFile } from "../ops/restore/run.ts";
 import { sha256File } from "../ops/shared/files.ts";
-import { createLogger } from "../core/logger.ts";
+import { createLogger } from "../infra/logger.ts";
 import { runToolOk } from "../ops/shared/process.ts";
 import { docker, startStandIns } from "../test/ops/support/containers.ts";
 import { pgBin, query } from "../test/ops/support/postgres.ts";

@@ -23,7 +23,7 @@ watch=""
 
 prepare() { node docker/entrypoint/prepare.ts "$@"; }
 migrate() {
-  if [ "${MIGRATE_ON_START:-true}" = true ]; then node "$(app core/migrate-cli)"; fi
+  if [ "${MIGRATE_ON_START:-true}" = true ]; then node "$(app migrate/main)"; fi
 }
 record_role() { echo "$1" >/tmp/ctf-instancer.role 2>/dev/null || true; }
 
@@ -34,7 +34,7 @@ case "$role" in
     migrate
     prepare --redis
     record_role api
-    exec node $watch "$(app runtime/server)" "$@"
+    exec node $watch "$(app api/main)" "$@"
     ;;
   worker)
     [ $# -gt 0 ] && shift
@@ -46,7 +46,7 @@ case "$role" in
     ;;
   migrate)
     prepare --postgres --create-database
-    exec node "$(app core/migrate-cli)"
+    exec node "$(app migrate/main)"
     ;;
   *)
     exec "$@"

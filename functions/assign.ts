@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { admit } from "../domain/lifecycle/admission.ts";
-import { getChallenge } from "../core/challenges.ts";
-import { withTransaction } from "../core/db.ts";
-import { deriveFlag, issueFlag } from "../core/flags.ts";
-import { JOB } from "../core/queue.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { AppError } from "../runtime/errors.ts";
+import { getChallenge } from "../domain/challenges.ts";
+import { withTransaction } from "../infra/db.ts";
+import { deriveFlag, issueFlag } from "../domain/flags.ts";
+import { JOB } from "../infra/queue.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { AppError } from "../http/errors.ts";
 import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
 import {
   accepted,

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { deleteChallenge, getChallenge } from "../core/challenges.ts";
-import { countLive } from "../core/instances.ts";
-import { withTransaction } from "../core/db.ts";
-import { idSchema } from "../core/ids.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { AppError } from "../runtime/errors.ts";
+import { deleteChallenge, getChallenge } from "../domain/challenges.ts";
+import { countLive } from "../domain/instances.ts";
+import { withTransaction } from "../infra/db.ts";
+import { idSchema } from "../domain/ids.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { AppError } from "../http/errors.ts";
 
 export default defineEndpoint({
   method: "DELETE",

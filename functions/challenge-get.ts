@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { getChallenge } from "../core/challenges.ts";
-import { idSchema } from "../core/ids.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { AppError } from "../runtime/errors.ts";
+import { getChallenge } from "../domain/challenges.ts";
+import { idSchema } from "../domain/ids.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { AppError } from "../http/errors.ts";
 import { challengeView, challengeViewSchema } from "./shared/challenge-view.ts";
 
 export default defineEndpoint({

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { challengeSpecSchema, specProblem, upsertChallenge } from "../core/challenges.ts";
-import { readEngineReport } from "../core/engine-report.ts";
-import { idSchema } from "../core/ids.ts";
-import type { AppDeps } from "../runtime/deps.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { AppError } from "../runtime/errors.ts";
+import { challengeSpecSchema, specProblem, upsertChallenge } from "../domain/challenges.ts";
+import { readEngineReport } from "../domain/engine-report.ts";
+import { idSchema } from "../domain/ids.ts";
+import type { AppDeps } from "../http/deps.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { AppError } from "../http/errors.ts";
 import { challengeView, challengeViewSchema } from "./shared/challenge-view.ts";
 
 const savedSchema = challengeViewSchema.extend({
@@ -17,7 +17,7 @@ const savedSchema = challengeViewSchema.extend({
 
 /**
  * What keeps a challenge from starting on the engine, as the worker last saw it (the API has no Docker access;
- * see core/engine-report.ts).
+ * see domain/engine-report.ts).
  */
 async function engineWarnings(deps: AppDeps, spec: { image: string; cpus: number }): Promise<string[]> {
   const seen = await readEngineReport(deps.db, deps.config.DEPLOYMENT_NAME, spec.image);

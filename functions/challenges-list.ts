@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { listChallenges } from "../core/challenges.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
+import { listChallenges } from "../domain/challenges.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
 import { challengeView, challengeViewSchema } from "./shared/challenge-view.ts";
 
 export default defineEndpoint({

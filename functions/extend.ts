@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { getChallenge } from "../core/challenges.ts";
+import { getChallenge } from "../domain/challenges.ts";
 import { ttlSeconds } from "../domain/lifecycle/expiry.ts";
 import { decideRenewal, type Renewal } from "../domain/lifecycle/renewal.ts";
-import { extendExpiry, findLive } from "../core/instances.ts";
-import { scheduleExpiry } from "../core/queue.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { AppError } from "../runtime/errors.ts";
+import { extendExpiry, findLive } from "../domain/instances.ts";
+import { scheduleExpiry } from "../infra/queue.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { AppError } from "../http/errors.ts";
 import { instanceView, instanceViewSchema, teamChallengeBody } from "./shared/instance-view.ts";
 
 export default defineEndpoint({

@@ -1,11 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { getChallenge } from "../core/challenges.ts";
-import { deriveFlag, flagOwner, recordSubmission, type FlagResult } from "../core/flags.ts";
-import { idSchema } from "../core/ids.ts";
-import { storableString } from "../core/text.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { AppError } from "../runtime/errors.ts";
+import { getChallenge } from "../domain/challenges.ts";
+import { deriveFlag, flagOwner, recordSubmission, type FlagResult } from "../domain/flags.ts";
+import { idSchema } from "../domain/ids.ts";
+import { storableString } from "../domain/text.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { AppError } from "../http/errors.ts";
 
 const same = (a: string, b: string) =>
   a.length === b.length && timingSafeEqual(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));

@@ -1,4 +1,4 @@
-import type { Endpoint } from "../runtime/endpoint.ts";
+import type { Endpoint } from "../http/endpoint.ts";
 import assign from "./assign.ts";
 import challengeDelete from "./challenge-delete.ts";
 import challengeGet from "./challenge-get.ts";

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { getInstance } from "../core/instances.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { AppError } from "../runtime/errors.ts";
+import { getInstance } from "../domain/instances.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { AppError } from "../http/errors.ts";
 import { instanceView, instanceViewSchema } from "./shared/instance-view.ts";
 
 export default defineEndpoint({

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { idSchema, UUID_PATTERN } from "../core/ids.ts";
-import type { Db } from "../core/db.ts";
-import { getInstance, INSTANCE_STATES, listInstances } from "../core/instances.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { AppError } from "../runtime/errors.ts";
+import { idSchema, UUID_PATTERN } from "../domain/ids.ts";
+import type { Db } from "../infra/db.ts";
+import { getInstance, INSTANCE_STATES, listInstances } from "../domain/instances.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { AppError } from "../http/errors.ts";
 import { instanceView, instanceViewSchema } from "./shared/instance-view.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineEndpoint } from "../runtime/endpoint.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
 
 export default defineEndpoint({
   method: "GET",

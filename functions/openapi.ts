@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { buildOpenApi } from "../runtime/openapi.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { buildOpenApi } from "../http/openapi.ts";
 
 export default defineEndpoint({
   method: "GET",

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { AppDeps } from "../runtime/deps.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { AppError } from "../runtime/errors.ts";
+import type { AppDeps } from "../http/deps.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { AppError } from "../http/errors.ts";
 
 const CHECK_TIMEOUT_MS = 1000;
 

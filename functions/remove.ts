@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { findLive, REMOVED_ON_REQUEST, transition } from "../core/instances.ts";
-import { JOB } from "../core/queue.ts";
+import { findLive, REMOVED_ON_REQUEST, transition } from "../domain/instances.ts";
+import { JOB } from "../infra/queue.ts";
 import { checkRemoval } from "../domain/lifecycle/cooldown.ts";
-import { defineEndpoint } from "../runtime/endpoint.ts";
-import { AppError } from "../runtime/errors.ts";
+import { defineEndpoint } from "../http/endpoint.ts";
+import { AppError } from "../http/errors.ts";
 import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
 import {
   accepted,

@@ -1,8 +1,8 @@
 import type Docker from "dockerode";
-import type { WorkerConfig } from "../core/config.ts";
-import type { Db } from "../core/db.ts";
-import type { Logger } from "../core/logger.ts";
-import type { InstanceQueue } from "../core/queue.ts";
+import type { WorkerConfig } from "../infra/config.ts";
+import type { Db } from "../infra/db.ts";
+import type { Logger } from "../infra/logger.ts";
+import type { InstanceQueue } from "../infra/queue.ts";
 import type { PortProber } from "./docker/port-probe.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 

@@ -1,7 +1,7 @@
 // Worker entry point: parse config once, consume jobs, and drain on SIGTERM/SIGINT.
-import { loadWorkerConfig, redactConfig } from "../core/config.ts";
-import { createLogger } from "../core/logger.ts";
-import { runService } from "../core/process.ts";
+import { loadWorkerConfig, redactConfig } from "../infra/config.ts";
+import { createLogger } from "../infra/logger.ts";
+import { runService } from "../infra/process.ts";
 import { startWorker } from "./run.ts";
 
 const logger = createLogger("worker");

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Db } from "../core/db.ts";
-import { registerStateGauges } from "../core/metrics.ts";
-import type { InstanceQueue } from "../core/queue.ts";
+import type { Db } from "../infra/db.ts";
+import { registerStateGauges } from "../domain/state-gauges.ts";
+import type { InstanceQueue } from "../infra/queue.ts";
 
 export interface WorkerMetrics {
   registry: Registry;

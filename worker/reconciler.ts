@@ -1,8 +1,8 @@
-import { getChallenge } from "../core/challenges.ts";
-import { reportEngine } from "../core/engine-report.ts";
-import { UUID_PATTERN } from "../core/ids.ts";
-import { getInstance, listLive, transition, type InstanceRow } from "../core/instances.ts";
-import { enqueueInstanceJob, JOB } from "../core/queue.ts";
+import { getChallenge } from "../domain/challenges.ts";
+import { reportEngine } from "../domain/engine-report.ts";
+import { UUID_PATTERN } from "../domain/ids.ts";
+import { getInstance, listLive, transition, type InstanceRow } from "../domain/instances.ts";
+import { enqueueInstanceJob, JOB } from "../infra/queue.ts";
 import { afterDeath } from "../domain/lifecycle/restart.ts";
 import { containerExit, removeInstanceResources } from "./docker/containers.ts";
 import { isNotFound } from "./docker/errors.ts";

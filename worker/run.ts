@@ -1,11 +1,11 @@
 import type { Server } from "node:http";
 import { UnrecoverableError, Worker } from "bullmq";
 import Docker from "dockerode";
-import type { WorkerConfig } from "../core/config.ts";
-import { createDb } from "../core/db.ts";
-import type { Logger } from "../core/logger.ts";
-import { createInstanceQueue, INSTANCE_QUEUE, JOB, type JobName, type JobPayload } from "../core/queue.ts";
-import { createWorkerRedis } from "../core/redis.ts";
+import type { WorkerConfig } from "../infra/config.ts";
+import { createDb } from "../infra/db.ts";
+import type { Logger } from "../infra/logger.ts";
+import { createInstanceQueue, INSTANCE_QUEUE, JOB, type JobName, type JobPayload } from "../infra/queue.ts";
+import { createWorkerRedis } from "../infra/redis.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { DockerEventWatcher } from "./docker/events.ts";
 import { PortProber } from "./docker/port-probe.ts";

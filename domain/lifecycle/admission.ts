@@ -1,12 +1,6 @@
 import type pg from "pg";
 import { cooldownLeftMs } from "./cooldown.ts";
-import {
-  findLive,
-  countLive,
-  insertRequestedOrGetLive,
-  lastRemovedAt,
-  type InstanceRow,
-} from "../../core/instances.ts";
+import { findLive, countLive, insertRequestedOrGetLive, lastRemovedAt, type InstanceRow } from "../instances.ts";
 
 export interface AdmissionLimits {
   teamMaxInstances: number;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ChallengeRow } from "../../core/challenges.ts";
+import type { ChallengeRow } from "../../domain/challenges.ts";
 
 export const challengeViewSchema = z.object({
   id: z.string(),

@@ -1,6 +1,6 @@
-import type { AppDeps } from "../../runtime/deps.ts";
-import { AppError } from "../../runtime/errors.ts";
-import { enqueueInstanceJob, type InstanceJob, type InstanceJobName } from "../../core/queue.ts";
+import type { AppDeps } from "../../http/deps.ts";
+import { AppError } from "../../http/errors.ts";
+import { enqueueInstanceJob, type InstanceJob, type InstanceJobName } from "../../infra/queue.ts";
 
 const ENQUEUE_TIMEOUT_MS = 1500;
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { INSTANCE_STATES, type InstanceRow } from "../../core/instances.ts";
-import { idSchema } from "../../core/ids.ts";
-import type { HeaderParam } from "../../runtime/endpoint.ts";
+import { INSTANCE_STATES, type InstanceRow } from "../../domain/instances.ts";
+import { idSchema } from "../../domain/ids.ts";
+import type { HeaderParam } from "../../http/endpoint.ts";
 import { renewableAt } from "../../domain/lifecycle/renewal.ts";
 
 /** Body of assign, remove and other team-scoped operations. */

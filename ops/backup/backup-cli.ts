@@ -6,7 +6,7 @@
 // Configuration errors exit 78.
 import { ConfigError } from "../shared/config.ts";
 import { databaseName } from "../shared/postgres.ts";
-import { createLogger } from "../../core/logger.ts";
+import { createLogger } from "../../infra/logger.ts";
 import type { BackupConfig } from "./config.ts";
 import { backupConfigSummary, loadBackupConfig } from "./config.ts";
 import { createBackupMetrics } from "./metrics.ts";

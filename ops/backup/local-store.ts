@@ -1,6 +1,6 @@
 import { readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { Logger } from "../../core/logger.ts";
+import type { Logger } from "../../infra/logger.ts";
 import type { Manifest } from "../shared/manifest.ts";
 import { MANIFEST_SUFFIX, PARTIAL_SUFFIX, parseArtefactName, parseManifest } from "../shared/manifest.ts";
 import type { Candidate } from "./retention.ts";

@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import type { Logger } from "../../core/logger.ts";
+import type { Logger } from "../../infra/logger.ts";
 import { MANIFEST_SUFFIX, parseArtefactName } from "../shared/manifest.ts";
 import { deleteLocal, listLocal } from "./local-store.ts";
 import type { Candidate, RetentionPlan, RetentionPolicy } from "./retention.ts";

@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { dumpToArtefact } from "../shared/dump.ts";
 import { databaseName } from "../shared/postgres.ts";
 import { acquireLock, LockBusyError } from "../shared/lock.ts";
-import type { Logger } from "../../core/logger.ts";
+import type { Logger } from "../../infra/logger.ts";
 import type { BackupConfig } from "./config.ts";
 import { newestVerified, sweepLocal } from "./local-store.ts";
 import type { BackupMetrics } from "./metrics.ts";

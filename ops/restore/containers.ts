@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import type { Logger } from "../../core/logger.ts";
+import type { Logger } from "../../infra/logger.ts";
 
 export interface ContainerSelection {
   /** Container names, or compose service names within `composeProject` (v1 and v2 name containers differently). */

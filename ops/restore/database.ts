@@ -2,7 +2,7 @@ import pg from "pg";
 import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
-import type { Logger } from "../../core/logger.ts";
+import type { Logger } from "../../infra/logger.ts";
 import { describeExit, exited, runTool, tailCollector } from "../shared/process.ts";
 import { toolEnv, withDatabase } from "../shared/postgres.ts";
 import type { DumpKind } from "./detect.ts";

@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import type Docker from "dockerode";
 import { acquireLockWaiting } from "../shared/lock.ts";
-import type { Logger } from "../../core/logger.ts";
+import type { Logger } from "../../infra/logger.ts";
 import type { RestoreConfig } from "./config.ts";
 import { restartContainers } from "./containers.ts";
 import { databaseExists, dropDatabase, renameDatabase } from "./database.ts";

@@ -6,7 +6,7 @@
 import Docker from "dockerode";
 import { ConfigError } from "../shared/config.ts";
 import { sha256File } from "../shared/files.ts";
-import { createLogger } from "../../core/logger.ts";
+import { createLogger } from "../../infra/logger.ts";
 import type { RestoreConfig } from "./config.ts";
 import { loadRestoreConfig, restoreConfigSummary } from "./config.ts";
 import { recoverInterruptedRun } from "./recovery.ts";

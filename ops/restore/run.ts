@@ -6,7 +6,7 @@ import { dumpToArtefact } from "../shared/dump.ts";
 import { readArchiveData } from "../shared/verify.ts";
 import { writeFileAtomic } from "../shared/files.ts";
 import { acquireLockWaiting } from "../shared/lock.ts";
-import type { Logger } from "../../core/logger.ts";
+import type { Logger } from "../../infra/logger.ts";
 import { MANIFEST_SUFFIX } from "../shared/manifest.ts";
 import type { RestoreConfig } from "./config.ts";
 import { restartContainers, runningTargets, stopContainers } from "./containers.ts";

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { Env } from "../../core/env.ts";
-import { configErrorFrom, resolveFileVariants } from "../../core/env.ts";
+import type { Env } from "../../infra/env.ts";
+import { configErrorFrom, resolveFileVariants } from "../../infra/env.ts";
 
-export { ConfigError, int } from "../../core/env.ts";
-export type { Env } from "../../core/env.ts";
+export { ConfigError, int } from "../../infra/env.ts";
+export type { Env } from "../../infra/env.ts";
 
 export function parseEnv<S extends z.ZodType>(schema: S, env: Env, secrets: readonly string[]): z.infer<S> {
   // Empty strings mean "unset" (compose files pass `VAR: ${VAR:-}`), so defaults apply.

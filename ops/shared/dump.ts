@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import type { Logger } from "../../core/logger.ts";
+import type { Logger } from "../../infra/logger.ts";
 import type { DumpFormat, Manifest } from "./manifest.ts";
 import { artefactName, MANIFEST_SUFFIX, PARTIAL_SUFFIX, TOOL_NAME, TOOL_VERSION } from "./manifest.ts";
 import { describeExit, exited, tailCollector } from "./process.ts";

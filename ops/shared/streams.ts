@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Transform, Writable } from "node:stream";
-import type { Logger } from "../../core/logger.ts";
+import type { Logger } from "../../infra/logger.ts";
 
 /** Passes bytes through while hashing and counting them. */
 export function hashingTap() {

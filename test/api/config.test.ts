@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadApiConfig, loadWorkerConfig, redactConfig } from "../../core/config.ts";
-import { ConfigError } from "../../core/env.ts";
+import { loadApiConfig, loadWorkerConfig, redactConfig } from "../../infra/config.ts";
+import { ConfigError } from "../../infra/env.ts";
 
 const base = {
   DATABASE_URL: "postgres://app:hunter2@db:5432/app",
@@ -58,7 +58,7 @@ describe("configuration", () => {
   });
 
   it("the API process exits non-zero with a message naming the variable", () => {
-    const res = spawnSync(process.execPath, ["runtime/server.ts"], {
+    const res = spawnSync(process.execPath, ["api/main.ts"], {
       env: { PATH: process.env.PATH, ...base, PORT: "not-a-port" },
       encoding: "utf8",
       timeout: 20_000,

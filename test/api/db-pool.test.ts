@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createDb, withTransaction } from "../../core/db.ts";
+import { createDb, withTransaction } from "../../infra/db.ts";
 import { testEnv } from "../support/env.ts";
 
 describe("database pool", () => {

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { endpoints } from "../../functions/index.ts";
-import { buildOpenApi } from "../../runtime/openapi.ts";
+import { buildOpenApi } from "../../http/openapi.ts";
 
 const functionsDir = new URL("../../functions/", import.meta.url);
 

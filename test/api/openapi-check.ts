@@ -2,7 +2,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import responseValidatorModule from "openapi-response-validator";
 import { afterAll, beforeAll, expect } from "vitest";
 import { endpoints } from "../../functions/index.ts";
-import { buildOpenApi } from "../../runtime/openapi.ts";
+import { buildOpenApi } from "../../http/openapi.ts";
 import type { TestStack } from "../support/stack.ts";
 
 // A CommonJS module whose class is its `default` export: Node's ESM import gives the whole exports object, the

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AddressInfo } from "node:net";
-import { deriveFlag } from "../../core/flags.ts";
+import { deriveFlag } from "../../domain/flags.ts";
 import { docker } from "../support/docker.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { holdAnswersToDocument } from "../api/openapi-check.ts";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { migrateUp } from "../../core/migrate.ts";
-import { createLogger } from "../../core/logger.ts";
+import { migrateUp } from "../../infra/migrate.ts";
+import { createLogger } from "../../infra/logger.ts";
 import { testEnv } from "./env.ts";
 
 export interface TestDatabase {

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import { loadApiConfig, loadWorkerConfig, type ApiConfig, type WorkerConfig } from "../../core/config.ts";
-import { challengeSpecSchema, upsertChallenge, type ChallengeSpec } from "../../core/challenges.ts";
-import { createDb } from "../../core/db.ts";
-import { createLogger } from "../../core/logger.ts";
-import { startApi, type RunningApi } from "../../runtime/host.ts";
+import { loadApiConfig, loadWorkerConfig, type ApiConfig, type WorkerConfig } from "../../infra/config.ts";
+import { challengeSpecSchema, upsertChallenge, type ChallengeSpec } from "../../domain/challenges.ts";
+import { createDb } from "../../infra/db.ts";
+import { createLogger } from "../../infra/logger.ts";
+import { startApi, type RunningApi } from "../../api/host.ts";
 import { startWorker, type RunningWorker } from "../../worker/run.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 import { removeDeploymentResources } from "./docker.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalImageRef } from "../../core/engine-report.ts";
+import { canonicalImageRef } from "../../domain/engine-report.ts";
 
 describe("image references as the engine lists them", () => {
   it("adds :latest where no tag or digest is given and drops Docker Hub's default names", () => {

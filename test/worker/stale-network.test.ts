@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { challengeSpecSchema } from "../../core/challenges.ts";
+import { challengeSpecSchema } from "../../domain/challenges.ts";
 import { createAndStart, removeInstanceResources } from "../../worker/docker/containers.ts";
 import { ensureInstanceNetwork, removeNetwork } from "../../worker/docker/networks.ts";
 import { docker } from "../support/docker.ts";

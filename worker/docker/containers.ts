@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import type { ChallengeRow } from "../../core/challenges.ts";
+import type { ChallengeRow } from "../../domain/challenges.ts";
 import { isConflict, isNotFound, isNotModified, isStaleAttachment, PermanentStartError } from "./errors.ts";
 import { instanceFilter, instanceLabels, type InstanceLabels } from "./labels.ts";
 import { networkName, removeNetwork } from "./networks.ts";

@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import type { Logger } from "../../core/logger.ts";
+import type { Logger } from "../../infra/logger.ts";
 import { LABEL } from "./labels.ts";
 
 const RECONNECT_MS = 1000;

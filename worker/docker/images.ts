@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { canonicalImageRef } from "../../core/engine-report.ts";
+import { canonicalImageRef } from "../../domain/engine-report.ts";
 
 /** Every reference the engine answers to for its images: tags, digests and ids. */
 export async function engineImageRefs(docker: Docker): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { getInstance, transition, type InstanceRow } from "../../core/instances.ts";
-import { instanceJobSchema } from "../../core/queue.ts";
+import { getInstance, transition, type InstanceRow } from "../../domain/instances.ts";
+import { instanceJobSchema } from "../../infra/queue.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { finishRemoval } from "./stop-instance.ts";
 

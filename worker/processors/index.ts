@@ -1,5 +1,5 @@
 import type { Job } from "bullmq";
-import { JOB, type JobName } from "../../core/queue.ts";
+import { JOB, type JobName } from "../../infra/queue.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { reconcile } from "../reconciler.ts";
 import { expireInstance } from "./expire-instance.ts";

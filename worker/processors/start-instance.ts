@@ -1,8 +1,8 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { getChallenge, type ChallengeRow } from "../../core/challenges.ts";
-import { issuedFlag } from "../../core/flags.ts";
-import { getInstance, transition, type InstanceRow } from "../../core/instances.ts";
-import { instanceJobSchema, scheduleExpiry } from "../../core/queue.ts";
+import { getChallenge, type ChallengeRow } from "../../domain/challenges.ts";
+import { issuedFlag } from "../../domain/flags.ts";
+import { getInstance, transition, type InstanceRow } from "../../domain/instances.ts";
+import { instanceJobSchema, scheduleExpiry } from "../../infra/queue.ts";
 import { ttlSeconds } from "../../domain/lifecycle/expiry.ts";
 import { addresses, containerExit, createAndStart, removeInstanceResources } from "../docker/containers.ts";
 import { isEngineUnreachable, isTransientDockerError, PermanentStartError } from "../docker/errors.ts";

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { getInstance, transition } from "../../core/instances.ts";
-import type { Logger } from "../../core/logger.ts";
-import { instanceJobSchema } from "../../core/queue.ts";
+import { getInstance, transition } from "../../domain/instances.ts";
+import type { Logger } from "../../infra/logger.ts";
+import { instanceJobSchema } from "../../infra/queue.ts";
 import { removeInstanceContainers } from "../docker/containers.ts";
 import { networkName, removeNetwork } from "../docker/networks.ts";
 import type { WorkerDeps } from "../deps.ts";

@@ -1,5 +1,5 @@
-import { listExpired, listStale } from "../../core/instances.ts";
-import { enqueueInstanceJob, JOB } from "../../core/queue.ts";
+import { listExpired, listStale } from "../../domain/instances.ts";
+import { enqueueInstanceJob, JOB } from "../../infra/queue.ts";
 import { staleAfter } from "../../domain/lifecycle/recovery.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { expireRow } from "./expire-instance.ts";

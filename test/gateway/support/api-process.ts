@@ -5,7 +5,7 @@ import { toolEnv } from "../../support/env.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 
-/** The real API (`node runtime/server.ts`) as its own process, so a test can kill it like a crashed container. */
+/** The real API (`node api/main.ts`) as its own process, so a test can kill it like a crashed container. */
 export class ApiProcess {
   private proc: ChildProcess | null = null;
   private output = "";
@@ -19,7 +19,7 @@ export class ApiProcess {
   }
 
   async start(): Promise<void> {
-    this.proc = spawn(process.execPath, [resolve(ROOT, "runtime/server.ts")], {
+    this.proc = spawn(process.execPath, [resolve(ROOT, "api/main.ts")], {
       cwd: ROOT,
       env: { ...toolEnv(), HOST: "127.0.0.1", PORT: String(this.port), ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -55,7 +55,7 @@ export class ApiProcess {
 /** Runs the migrations with the project's own CLI. */
 export async function migrate(databaseUrl: string): Promise<void> {
   await new Promise<void>((ok, fail) => {
-    const child = spawn(process.execPath, [resolve(ROOT, "core/migrate-cli.ts")], {
+    const child = spawn(process.execPath, [resolve(ROOT, "migrate/main.ts")], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" },
       stdio: ["ignore", "pipe", "pipe"],

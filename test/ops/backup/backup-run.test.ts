@@ -10,7 +10,7 @@ import { createNotifier } from "../../../ops/backup/notify.ts";
 import { runBackup } from "../../../ops/backup/run.ts";
 import { startBackupService } from "../../../ops/backup/service.ts";
 import { acquireLock } from "../../../ops/shared/lock.ts";
-import { createLogger } from "../../../core/logger.ts";
+import { createLogger } from "../../../infra/logger.ts";
 import { parseManifest } from "../../../ops/shared/manifest.ts";
 import { runToolOk } from "../../../ops/shared/process.ts";
 import { sha256File } from "../../../ops/shared/files.ts";

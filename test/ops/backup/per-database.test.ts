@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadBackupConfig } from "../../../ops/backup/config.ts";
 import { runBackup } from "../../../ops/backup/run.ts";
 import { createS3Store } from "../../../ops/backup/s3-store.ts";
-import { createLogger } from "../../../core/logger.ts";
+import { createLogger } from "../../../infra/logger.ts";
 import { parseArtefactName } from "../../../ops/shared/manifest.ts";
 import { tempDir } from "../support/files.ts";
 import type { ScratchDb } from "../support/postgres.ts";

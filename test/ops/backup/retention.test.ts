@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { pruneLocal } from "../../../ops/backup/prune.ts";
 import type { Candidate } from "../../../ops/backup/retention.ts";
 import { isoWeekKey, planRetention } from "../../../ops/backup/retention.ts";
-import { createLogger } from "../../../core/logger.ts";
+import { createLogger } from "../../../infra/logger.ts";
 import type { Manifest } from "../../../ops/shared/manifest.ts";
 import { artefactName, TOOL_NAME } from "../../../ops/shared/manifest.ts";
 import { tempDir } from "../support/files.ts";

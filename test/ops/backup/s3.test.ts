@@ -6,7 +6,7 @@ import { pruneS3 } from "../../../ops/backup/prune.ts";
 import { runBackup } from "../../../ops/backup/run.ts";
 import type { S3Store } from "../../../ops/backup/s3-store.ts";
 import { createS3Store } from "../../../ops/backup/s3-store.ts";
-import { createLogger } from "../../../core/logger.ts";
+import { createLogger } from "../../../infra/logger.ts";
 import { artefactName, parseManifest } from "../../../ops/shared/manifest.ts";
 import { tempDir } from "../support/files.ts";
 import type { ScratchDb } from "../support/postgres.ts";

@@ -10,7 +10,7 @@ import { runBackup } from "../../../ops/backup/run.ts";
 import { createS3Store } from "../../../ops/backup/s3-store.ts";
 import { startBackupService } from "../../../ops/backup/service.ts";
 import { acquireLock } from "../../../ops/shared/lock.ts";
-import { createLogger } from "../../../core/logger.ts";
+import { createLogger } from "../../../infra/logger.ts";
 import { waitUntil } from "../../support/wait.ts";
 import { tempDir, writeScript } from "../support/files.ts";
 import type { ScratchDb } from "../support/postgres.ts";

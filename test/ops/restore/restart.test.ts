@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { restartContainers } from "../../../ops/restore/containers.ts";
-import { createLogger } from "../../../core/logger.ts";
+import { createLogger } from "../../../infra/logger.ts";
 import { docker, TEST_LABEL } from "../support/containers.ts";
 
 const log = createLogger("test-restore-restart", "silent");

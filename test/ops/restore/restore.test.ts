@@ -13,7 +13,7 @@ import { recoverInterruptedRun } from "../../../ops/restore/recovery.ts";
 import { restoreFile } from "../../../ops/restore/run.ts";
 import { readState } from "../../../ops/restore/state.ts";
 import { sha256File } from "../../../ops/shared/files.ts";
-import { createLogger } from "../../../core/logger.ts";
+import { createLogger } from "../../../infra/logger.ts";
 import { runToolOk } from "../../../ops/shared/process.ts";
 import { waitUntil } from "../../support/wait.ts";
 import { docker, startStandIns } from "../support/containers.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restoreFile } from "../../../ops/restore/run.ts";
-import { createLogger } from "../../../core/logger.ts";
+import { createLogger } from "../../../infra/logger.ts";
 import { runTool, runToolOk } from "../../../ops/shared/process.ts";
 import { docker, startStandIns } from "../support/containers.ts";
 import { tempDir } from "../support/files.ts";

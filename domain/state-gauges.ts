@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from "prom-client";
-import type { Db } from "./db.ts";
+import type { Db } from "../infra/db.ts";
 import { countByState, countLive, INSTANCE_STATES } from "./instances.ts";
-import type { InstanceQueue } from "./queue.ts";
+import type { InstanceQueue } from "../infra/queue.ts";
 
 /**
  * Gauges read at scrape time from the source of truth (PostgreSQL and the queue), so every process that exposes

@@ -1,7 +1,7 @@
 // `npm run migrate`: applies pending migrations to DATABASE_URL under an advisory lock.
-import { loadDatabaseUrl } from "./config.ts";
-import { createLogger } from "./logger.ts";
-import { migrateUp } from "./migrate.ts";
+import { loadDatabaseUrl } from "../infra/config.ts";
+import { createLogger } from "../infra/logger.ts";
+import { migrateUp } from "../infra/migrate.ts";
 
 const logger = createLogger("migrate");
 try {

@@ -1,10 +1,10 @@
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
-import type { ApiConfig } from "../core/config.ts";
-import type { Db } from "../core/db.ts";
-import type { Logger } from "../core/logger.ts";
-import type { InstanceQueue } from "../core/queue.ts";
-import type { InstanceWaiter } from "./instance-waiter.ts";
+import type { ApiConfig } from "../infra/config.ts";
+import type { Db } from "../infra/db.ts";
+import type { Logger } from "../infra/logger.ts";
+import type { InstanceQueue } from "../infra/queue.ts";
+import type { InstanceWaiter } from "../domain/instance-waiter.ts";
 
 /** What handlers get from the host; handlers never open connections or read the environment themselves. */
 export interface AppDeps {

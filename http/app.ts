@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
-import { REQUEST_ID_PATTERN } from "../core/ids.ts";
+import { REQUEST_ID_PATTERN } from "../domain/ids.ts";
 import { createTokenCheck } from "./auth.ts";
 import type { AppDeps } from "./deps.ts";
 import type { Endpoint } from "./endpoint.ts";

@@ -1,17 +1,17 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Registry, collectDefaultMetrics } from "prom-client";
-import type { ApiConfig } from "../core/config.ts";
-import { createDb } from "../core/db.ts";
-import type { Logger } from "../core/logger.ts";
-import { registerStateGauges } from "../core/metrics.ts";
-import { createInstanceQueue } from "../core/queue.ts";
-import { createApiRedis } from "../core/redis.ts";
+import type { ApiConfig } from "../infra/config.ts";
+import { createDb } from "../infra/db.ts";
+import type { Logger } from "../infra/logger.ts";
+import { registerStateGauges } from "../domain/state-gauges.ts";
+import { createInstanceQueue } from "../infra/queue.ts";
+import { createApiRedis } from "../infra/redis.ts";
 import { endpoints } from "../functions/index.ts";
-import { createApp } from "./app.ts";
+import { createApp } from "../http/app.ts";
 import { loadCatalogue } from "./catalogue.ts";
-import type { AppDeps } from "./deps.ts";
-import { InstanceWaiter } from "./instance-waiter.ts";
+import type { AppDeps } from "../http/deps.ts";
+import { InstanceWaiter } from "../domain/instance-waiter.ts";
 
 export interface RunningApi {
   url: string;

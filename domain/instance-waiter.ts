@@ -1,7 +1,7 @@
 import pg from "pg";
-import type { Db } from "../core/db.ts";
-import { getInstance, type InstanceRow } from "../core/instances.ts";
-import type { Logger } from "../core/logger.ts";
+import type { Db } from "../infra/db.ts";
+import { getInstance, type InstanceRow } from "./instances.ts";
+import type { Logger } from "../infra/logger.ts";
 
 const FALLBACK_POLL_MS = 500;
 

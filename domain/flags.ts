@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import type { DbClient } from "./db.ts";
+import type { DbClient } from "../infra/db.ts";
 
 /**
  * A team's flag for a challenge: the challenge's template with `{}` replaced by an HMAC of (challenge, team)

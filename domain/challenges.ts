@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { DbClient } from "./db.ts";
+import type { DbClient } from "../infra/db.ts";
 import { idSchema } from "./ids.ts";
 import { storableString } from "./text.ts";
 

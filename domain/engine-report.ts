@@ -1,4 +1,4 @@
-import type { DbClient } from "./db.ts";
+import type { DbClient } from "../infra/db.ts";
 
 /**
  * The canonical form of an image reference, as the engine lists it: Docker Hub's default registry and

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import { catalogueSchema, specProblem, upsertChallenge } from "../core/challenges.ts";
-import type { ApiConfig } from "../core/config.ts";
-import type { Db } from "../core/db.ts";
+import { catalogueSchema, specProblem, upsertChallenge } from "../domain/challenges.ts";
+import type { ApiConfig } from "../infra/config.ts";
+import type { Db } from "../infra/db.ts";
 
 /** Loads CHALLENGES_FILE (JSON or YAML) into the catalogue; a bad file stops start-up with the reason. */
 export async function loadCatalogue(db: Db, file: string, config: ApiConfig): Promise<string[]> {

@@ -1,4 +1,4 @@
-import type { DbClient } from "./db.ts";
+import type { DbClient } from "../infra/db.ts";
 
 export const INSTANCE_STATES = ["requested", "starting", "running", "stopping", "removed", "failed"] as const;
 export type InstanceState = (typeof INSTANCE_STATES)[number];

@@ -1,7 +1,7 @@
 // API entry point: parse config once, serve, and drain on SIGTERM/SIGINT.
-import { loadApiConfig, redactConfig } from "../core/config.ts";
-import { createLogger } from "../core/logger.ts";
-import { runService } from "../core/process.ts";
+import { loadApiConfig, redactConfig } from "../infra/config.ts";
+import { createLogger } from "../infra/logger.ts";
+import { runService } from "../infra/process.ts";
 import { startApi } from "./host.ts";
 
 const logger = createLogger("api");
