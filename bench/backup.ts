@@ -37,7 +37,7 @@ try {
     );
   const line = (label: string, r: Awaited<ReturnType<typeof measure>>, file: string, base?: number) =>
     console.log(
-      `${label.padEnd(44)}: ${fmtS(r.ms).padStart(7)}${base ? `  ratio ${(r.ms / base).toFixed(2)}` : "           "}` +
+      `${label.padEnd(50)}: ${fmtS(r.ms).padStart(7)}${base ? `  ratio ${(r.ms / base).toFixed(2)}` : "           "}` +
         `  peak RSS ${r.peakMb.toFixed(0).padStart(3)} MB  ${size(file).padStart(7)}  exit ${r.code}`,
     );
 
@@ -45,8 +45,8 @@ try {
   const rawPlain1 = await rawDump("-Fp -Z1", "raw-plain1.sql.gz");
   const rawCustom = await rawDump("-Fc", "raw.dump");
   const rawCustom1 = await rawDump("-Fc -Z1", "raw1.dump");
+  const local6 = await ours("ours6", { BACKUP_COMPRESSION: "6" });
   const local = await ours("ours");
-  const local1 = await ours("ours1", { BACKUP_COMPRESSION: "1" });
   const plain1 = await ours("ours-plain1", { BACKUP_FORMAT: "plain", BACKUP_COMPRESSION: "1" });
   const toS3 = await ours("ours-s3", {
     BACKUP_S3_BUCKET: "bench",
@@ -58,10 +58,10 @@ try {
   line("raw pg_dump -Fp -Z1 > file (plain, gzip 1)", rawPlain1, "raw-plain1.sql.gz");
   line("raw pg_dump -Fc > file (custom, default)", rawCustom, "raw.dump");
   line("raw pg_dump -Fc -Z1 > file", rawCustom1, "raw1.dump");
-  line("ours, default (vs raw -Fc; target <= 1.15)", local, newest("ours"), rawCustom.ms);
-  line("ours, BACKUP_COMPRESSION=1 (vs raw -Fc -Z1)", local1, newest("ours1"), rawCustom1.ms);
+  line("ours, BACKUP_COMPRESSION=6 (vs raw -Fc)", local6, newest("ours6"), rawCustom.ms);
+  line("ours, default: 1 (vs raw -Fc -Z1; target <= 1.15)", local, newest("ours"), rawCustom1.ms);
   line("ours, plain, compression 1 (vs raw -Fp -Z1)", plain1, newest("ours-plain1"), rawPlain1.ms);
-  line("ours, default, + s3rver (vs raw -Fc)", toS3, newest("ours-s3"), rawCustom.ms);
+  line("ours, default, + s3rver (vs raw -Fc -Z1)", toS3, newest("ours-s3"), rawCustom1.ms);
 } finally {
   await s3.destroy();
   rmSync(dir, { recursive: true, force: true });

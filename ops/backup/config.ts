@@ -32,9 +32,10 @@ const schema = z
       .optional(),
     BACKUP_ON_START: bool(true),
     BACKUP_FORMAT: z.enum(["custom", "plain"]).default("custom"),
+    // Level 1 by measurement (bench:backup, 1 GB): about half the time of 6 for 4-14% more bytes.
     BACKUP_COMPRESSION: z
       .string()
-      .default("6")
+      .default("1")
       .refine((v) => /^(\d|(gzip|lz4|zstd)(:\d{1,2})?|none)$/.test(v), "must be 0-9 or gzip|lz4|zstd[:level]"),
     // A dump smaller than this fraction of the previous verified one fails (an emptied database); 0 turns it off.
     BACKUP_MIN_SIZE_RATIO: z.coerce.number().min(0).max(1).default(0.5),

@@ -188,7 +188,8 @@ async function restoreLocked({ deps, path, result, log, step, workPath, keepDryR
             databaseUrl: c.RESTORE_DATABASE_URL,
             dir: c.RESTORE_PRE_BACKUP_DIR,
             format: "custom",
-            compression: "6",
+            // A safety copy taken while the file waits to be restored: fast (level 1) over small.
+            compression: "1",
             pgDumpBin: c.PG_DUMP_BIN,
             pgRestoreBin: c.PG_RESTORE_BIN,
             kind: "pre-restore",

@@ -22,7 +22,7 @@ describe("backup configuration", () => {
       BACKUP_SCHEDULE: "0 * * * *",
       BACKUP_TIMEZONE: "UTC",
       BACKUP_FORMAT: "custom",
-      BACKUP_COMPRESSION: "6",
+      BACKUP_COMPRESSION: "1",
       BACKUP_ON_START: true,
       BACKUP_KEEP_LAST: 7,
       BACKUP_LOCK_FILE: "/backups/.ops.lock",
