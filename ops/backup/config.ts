@@ -91,8 +91,9 @@ const schema = z
         path: ["BACKUP_SCHEDULE"],
         message: "set BACKUP_SCHEDULE or BACKUP_INTERVAL_SECONDS, not both",
       });
-    if (c.BACKUP_FORMAT === "plain" && !/^\d$/.test(c.BACKUP_COMPRESSION))
-      ctx.addIssue({ code: "custom", path: ["BACKUP_COMPRESSION"], message: "plain format takes a gzip level 0-9" });
+    // pg_dump gzips plain output itself; at 0 it would write uncompressed text under a .sql.gz name.
+    if (c.BACKUP_FORMAT === "plain" && !/^[1-9]$/.test(c.BACKUP_COMPRESSION))
+      ctx.addIssue({ code: "custom", path: ["BACKUP_COMPRESSION"], message: "plain format takes a gzip level 1-9" });
     if (c.BACKUP_S3_SECRET_ACCESS_KEY && !c.BACKUP_S3_ACCESS_KEY_ID)
       ctx.addIssue({
         code: "custom",

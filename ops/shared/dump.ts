@@ -5,7 +5,7 @@ import { rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import type { Logger } from "../../infra/logger.ts";
 import type { DumpFormat, Manifest } from "./manifest.ts";
 import { artefactName, MANIFEST_SUFFIX, PARTIAL_SUFFIX, TOOL_NAME, TOOL_VERSION } from "./manifest.ts";
@@ -19,7 +19,7 @@ export interface DumpRequest {
   databaseUrl: string;
   dir: string;
   format: DumpFormat;
-  /** custom: pg_dump's -Z value (0-9, or method[:level] on newer clients); plain: gzip level 0-9 */
+  /** pg_dump's --compress: custom 0-9, or method[:level] on newer clients; plain: a gzip level 1-9 */
   compression: string;
   pgDumpBin: string;
   pgRestoreBin: string;
@@ -115,8 +115,8 @@ function checkSize(size: number, req: DumpRequest): void {
 function dumpArgs(req: DumpRequest): string[] {
   // The database comes from PGDATABASE (toolEnv); credentials never appear on the command line.
   const lockWait = req.lockWaitTimeoutSeconds ? [`--lock-wait-timeout=${req.lockWaitTimeoutSeconds}s`] : [];
-  const format = req.format === "custom" ? ["--format=custom", `--compress=${req.compression}`] : ["--format=plain"];
-  return [...format, ...lockWait];
+  // Both formats compress inside pg_dump (plain: one gzip stream), so no uncompressed byte passes through Node.
+  return [`--format=${req.format}`, `--compress=${req.compression}`, ...lockWait];
 }
 
 /** pg_restore reading a whole custom archive from stdin into /dev/null: a full decode of every data block. */
@@ -143,16 +143,24 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   dump.stderr.on("data", (c: Buffer) => dumpErr.push(c));
   const dumpExit = exited(dump);
   // custom: pg_restore decodes the whole archive as it streams, so a truncated or corrupt archive fails here at
-  // no extra wall time; plain: the completion trailer is looked for in the text before compression.
+  // no extra wall time; plain: a side gunzip decodes the stream as it is written and keeps the text's end, where
+  // the completion trailer must be (a stream cut short fails to decode).
   const reader = req.format === "custom" ? startArchiveReader(req.pgRestoreBin) : null;
   const trailer = req.format === "plain" ? tailSink() : null;
+  const gunzip = trailer ? createGunzip() : null;
+  const decoded =
+    gunzip && trailer
+      ? pipeline(gunzip, trailer.stream).then(
+          () => true,
+          () => false,
+        )
+      : null;
   const tap = hashingTap();
   const progress = progressLogger(log, req.progressIntervalMs ?? 10_000, tap.bytes);
   try {
-    const stages: (Readable | Writable | Transform)[] = [dump.stdout];
-    if (trailer) stages.push(teeTo(trailer.stream), createGzip({ level: Number(req.compression), chunkSize: 1 << 18 }));
-    stages.push(tap.stream);
+    const stages: (Readable | Writable | Transform)[] = [dump.stdout, tap.stream];
     if (reader) stages.push(teeTo(reader.child.stdin, { sideMayClose: true }));
+    if (gunzip) stages.push(teeTo(gunzip, { sideMayClose: true }));
     stages.push(createWriteStream(partial, { flags: "wx", mode: 0o640, highWaterMark: 1 << 20 }));
     await pipeline(stages);
     const dumped = await dumpExit;
@@ -164,9 +172,9 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
       checks.push("whole archive decoded by pg_restore while streaming");
     }
     if (trailer) {
-      if (!hasPlainTrailer(trailer.tail()))
-        throw new VerificationError("pg_dump's output lacks its completion trailer");
-      checks.push("completion trailer");
+      if (!(await decoded) || !hasPlainTrailer(trailer.tail()))
+        throw new VerificationError("pg_dump's output lacks its completion trailer (or its gzip stream is cut short)");
+      checks.push("whole gzip stream decoded while streaming, completion trailer");
     }
     await fsyncFile(partial);
     log.info({ bytes: tap.bytes(), mbPerSecond: progress.rate() }, "dump written and synced");
@@ -181,6 +189,7 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   } finally {
     req.signal?.removeEventListener("abort", stopDump);
     progress.stop();
+    gunzip?.destroy();
     killIfRunning(dump);
     if (reader) killIfRunning(reader.child);
   }

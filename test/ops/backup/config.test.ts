@@ -78,6 +78,7 @@ describe("backup configuration", () => {
     ["BACKUP_SCHEDULE", { BACKUP_SCHEDULE: "0 * * * *", BACKUP_INTERVAL_SECONDS: "60" }],
     ["BACKUP_TIMEZONE", { BACKUP_TIMEZONE: "Mars/Olympus" }],
     ["BACKUP_COMPRESSION", { BACKUP_FORMAT: "plain", BACKUP_COMPRESSION: "zstd:3" }],
+    ["BACKUP_COMPRESSION", { BACKUP_FORMAT: "plain", BACKUP_COMPRESSION: "0" }],
     ["BACKUP_KEEP_LAST", { BACKUP_KEEP_LAST: "0" }],
     ["BACKUP_DIR", { BACKUP_DIR: "relative/dir" }],
     ["DATABASE_URL", { DATABASE_URL: "mysql://x" }],
