@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["bench/**", "scripts/**", "**/*-cli.ts"],
+    files: ["bench/**", "scripts/**", "ops/*/main.ts"],
     rules: { "no-console": "off" },
   },
   {

@@ -27,7 +27,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --omit=dev --no-save --no-audit --no-fund --loglevel=warn && npm cache clean --force
 COPY ops/ ./ops/
-COPY infra/env.ts infra/logger.ts ./infra/
+COPY infra/env.ts infra/logger.ts infra/redact.ts infra/probe-server.ts ./infra/
 # ops/restore/restore.sh is the `restore` command (the root .dockerignore keeps docker/* out of the context).
 RUN chmod 0755 ops/restore/restore.sh && ln -s /app/ops/restore/restore.sh /usr/local/bin/restore
 

@@ -3,6 +3,8 @@ import type { DbClient } from "../infra/db.ts";
 export const INSTANCE_STATES = ["requested", "starting", "running", "stopping", "removed", "failed"] as const;
 export type InstanceState = (typeof INSTANCE_STATES)[number];
 export const LIVE_STATES: readonly InstanceState[] = ["requested", "starting", "running", "stopping"];
+/** LIVE_STATES as an SQL list (constants only, never input); also the predicate of the partial unique index. */
+const LIVE_IN = `(${LIVE_STATES.map((state) => `'${state}'`).join(", ")})`;
 
 export interface InstanceRow {
   id: string;
@@ -34,7 +36,7 @@ export async function insertRequestedOrGetLive(
 ): Promise<{ row: InstanceRow; created: boolean }> {
   const inserted = await db.query<InstanceRow>(
     `INSERT INTO instances (team_id, challenge_id, request_id) VALUES ($1, $2, $3)
-     ON CONFLICT (team_id, challenge_id) WHERE state IN ('requested', 'starting', 'running', 'stopping')
+     ON CONFLICT (team_id, challenge_id) WHERE state IN ${LIVE_IN}
      DO NOTHING RETURNING *`,
     [input.teamId, input.challengeId, input.requestId],
   );
@@ -47,7 +49,7 @@ export async function insertRequestedOrGetLive(
 export async function findLive(db: DbClient, teamId: string, challengeId: string): Promise<InstanceRow | null> {
   const res = await db.query<InstanceRow>(
     `SELECT * FROM instances WHERE team_id = $1 AND challenge_id = $2
-       AND state IN ('requested', 'starting', 'running', 'stopping')`,
+       AND state IN ${LIVE_IN}`,
     [teamId, challengeId],
   );
   return res.rows[0] ?? null;
@@ -146,7 +148,7 @@ export async function lastRemovedAt(db: DbClient, teamId: string, challengeId: s
 export async function countLive(db: DbClient, by: { teamId?: string; challengeId?: string } = {}): Promise<number> {
   const res = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM instances
-     WHERE state IN ('requested', 'starting', 'running', 'stopping')
+     WHERE state IN ${LIVE_IN}
        AND ($1::text IS NULL OR team_id = $1) AND ($2::text IS NULL OR challenge_id = $2)`,
     [by.teamId ?? null, by.challengeId ?? null],
   );
@@ -191,9 +193,7 @@ export async function listExpired(db: DbClient, limit = 500): Promise<InstanceRo
 
 /** Every live row, for reconciling with what Docker runs. */
 export async function listLive(db: DbClient): Promise<InstanceRow[]> {
-  const res = await db.query<InstanceRow>(
-    "SELECT * FROM instances WHERE state IN ('requested', 'starting', 'running', 'stopping')",
-  );
+  const res = await db.query<InstanceRow>(`SELECT * FROM instances WHERE state IN ${LIVE_IN}`);
   return res.rows;
 }
 

@@ -117,24 +117,5 @@ export function loadDatabaseUrl(env: Env): string {
   return parse(baseSchema.pick({ DATABASE_URL: true }), env).DATABASE_URL;
 }
 
-/** A copy safe to log: credentials in URLs and every token are masked. */
-export function redactConfig(cfg: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(cfg)) {
-    if (key === "API_TOKENS") out[key] = `[${(value as string[]).length} redacted]`;
-    else if (key === "FLAG_SECRET") out[key] = value ? "[redacted]" : undefined;
-    else if (typeof value === "string" && /^[a-z]+:\/\//.test(value)) out[key] = redactUrl(value);
-    else out[key] = value;
-  }
-  return out;
-}
-
-function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = "redacted";
-    return url.toString();
-  } catch {
-    return "[unparseable url]";
-  }
-}
+/** The settings whose values a log line never shows. */
+export const SECRET_SETTINGS = ["API_TOKENS", "FLAG_SECRET"] as const;

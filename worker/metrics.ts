@@ -1,4 +1,3 @@
-import { createServer, type Server } from "node:http";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Db } from "../infra/db.ts";
 import { registerStateGauges } from "../domain/state-gauges.ts";
@@ -29,27 +28,4 @@ export function createWorkerMetrics(deps: { db: Db; queue: InstanceQueue }): Wor
       registers: [registry],
     }),
   };
-}
-
-/**
- * Prometheus text on GET /metrics; nothing else is served. It has no auth, so it listens only where asked
- * (METRICS_HOST): challenge containers reach every host address listening on all interfaces through their
- * bridge gateway.
- */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.method !== "GET" || req.url !== "/metrics") {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-      () => res.writeHead(500).end(),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, resolve);
-  });
-  return server;
 }

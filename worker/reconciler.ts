@@ -94,7 +94,8 @@ export async function reconcile(deps: WorkerDeps): Promise<{ orphans: number; de
       if (!row || row.state === "removed" || row.state === "failed") {
         await removeInstanceResources(docker, config.DEPLOYMENT_NAME, id, 0);
         orphans++;
-      } else if (row.state === "running" && c.State !== "running") {
+      } else if (row.state === "running" && c.State !== "running" && !(await isRunningNow(deps, c.Id))) {
+        // Containers were listed before the rows: one seen `created` may have started and gone live since.
         await handleDeath(deps, row, `container ${c.State} (${c.Status})`);
         deaths++;
       }

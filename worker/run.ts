@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { UnrecoverableError, Worker } from "bullmq";
+import { Worker } from "bullmq";
 import Docker from "dockerode";
 import type { WorkerConfig } from "../infra/config.ts";
 import { createDb } from "../infra/db.ts";
@@ -9,8 +9,9 @@ import { createWorkerRedis } from "../infra/redis.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { DockerEventWatcher } from "./docker/events.ts";
 import { PortProber } from "./docker/port-probe.ts";
-import { createWorkerMetrics, serveMetrics } from "./metrics.ts";
-import { processors } from "./processors/index.ts";
+import { metricsRoute, serveProbes } from "../infra/probe-server.ts";
+import { createWorkerMetrics } from "./metrics.ts";
+import { processJob } from "./processors/index.ts";
 import { onContainerDied, reconcile } from "./reconciler.ts";
 
 const SWEEP_EVERY_MS = 5_000;
@@ -37,21 +38,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   // Before taking jobs: whatever a previous worker left half-done is put right.
   await reconcile(deps).catch((err: unknown) => logger.warn({ err }, "start-up reconcile failed; will retry"));
 
-  const worker = new Worker<JobPayload, void, JobName>(
-    INSTANCE_QUEUE,
-    async (job) => {
-      const processor = processors[job.name];
-      if (!processor) throw new UnrecoverableError(`no processor for job '${job.name}'`);
-      await processor(job, deps);
-    },
-    {
-      connection,
-      prefix: config.QUEUE_PREFIX,
-      concurrency: config.WORKER_CONCURRENCY,
-      lockDuration: config.JOB_LOCK_SECONDS * 1000,
-      stalledInterval: config.JOB_LOCK_SECONDS * 1000,
-    },
-  );
+  const worker = new Worker<JobPayload, void, JobName>(INSTANCE_QUEUE, (job) => processJob(job, deps), {
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.JOB_LOCK_SECONDS * 1000,
+    stalledInterval: config.JOB_LOCK_SECONDS * 1000,
+  });
   worker.on("error", (err) => logger.warn({ err: err.message }, "worker error"));
   worker.on("failed", (job, err) =>
     logger.warn({ jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: err.message }, "job failed"),
@@ -89,7 +82,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   });
   await events.start();
   const metricsServer = config.METRICS_PORT
-    ? await serveMetrics(metrics.registry, config.METRICS_HOST, config.METRICS_PORT)
+    ? (await serveProbes({ "/metrics": metricsRoute(metrics.registry) }, config.METRICS_HOST, config.METRICS_PORT))
+        .server
     : null;
   logger.info({ concurrency: config.WORKER_CONCURRENCY }, "worker started");
 

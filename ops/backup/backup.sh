@@ -3,4 +3,4 @@
 # `backup prune [--dry-run]`. Usable with `docker compose exec db-backup backup now`.
 # A 1 MB young generation: a dump streams short-lived buffers, which then die in frequent cheap collections
 # instead of piling up to ~100 MB of resident memory between full ones (peak RSS stays flat with the database size).
-exec node --max-semi-space-size=1 "$(dirname "$(readlink -f "$0")")/backup-cli.ts" "$@"
+exec node --max-semi-space-size=1 "$(dirname "$(readlink -f "$0")")/main.ts" "$@"

@@ -1,7 +1,8 @@
 import cron from "node-cron";
 import { z } from "zod";
 import type { Env } from "../shared/config.ts";
-import { absolutePath, bool, httpUrl, int, parseEnv, postgresUrl, redactConfig } from "../shared/config.ts";
+import { redactConfig } from "../../infra/redact.ts";
+import { absolutePath, bool, httpUrl, int, parseEnv, postgresUrl } from "../shared/config.ts";
 
 const SECRETS = [
   "DATABASE_URL",

@@ -1,5 +1,3 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import cron from "node-cron";
 import type { ScheduledTask } from "node-cron";
 import type { BackupConfig } from "./config.ts";
@@ -9,6 +7,7 @@ import { databaseName } from "../shared/postgres.ts";
 import { newestVerified } from "./local-store.ts";
 import type { BackupDeps, RunOutcome } from "./run.ts";
 import { runBackup } from "./run.ts";
+import { metricsRoute, serveProbes } from "../../infra/probe-server.ts";
 
 const WEEK_MS = 7 * 86_400_000;
 
@@ -77,22 +76,15 @@ export async function startBackupService(deps: BackupDeps & { onRun?: (o: RunOut
       name: "backup",
     });
 
-  const server = createServer((req, res) => {
-    if (req.url === "/healthz") {
-      const verdict = judgeHealth(state, maxAgeMs);
-      res.writeHead(verdict.healthy ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify(verdict));
-    } else if (req.url === "/metrics" && deps.metrics) {
-      deps.metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { "content-type": deps.metrics!.registry.contentType });
-        res.end(text);
-      });
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(c.BACKUP_HEALTH_PORT, c.BACKUP_HEALTH_HOST, resolve));
-  const port = (server.address() as AddressInfo).port;
+  const healthz = () => {
+    const verdict = judgeHealth(state, maxAgeMs);
+    return { status: verdict.healthy ? 200 : 503, contentType: "application/json", body: JSON.stringify(verdict) };
+  };
+  const { server, port } = await serveProbes(
+    { "/healthz": healthz, ...(deps.metrics ? { "/metrics": metricsRoute(deps.metrics.registry) } : {}) },
+    c.BACKUP_HEALTH_HOST,
+    c.BACKUP_HEALTH_PORT,
+  );
   deps.log.info(
     { port, schedule: c.BACKUP_SCHEDULE ?? `${c.BACKUP_INTERVAL_SECONDS}s`, maxAgeMs },
     "backup service up",

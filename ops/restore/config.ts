@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import type { Env } from "../shared/config.ts";
-import { absolutePath, bool, httpUrl, int, parseEnv, postgresUrl, redactConfig } from "../shared/config.ts";
+import { redactConfig } from "../../infra/redact.ts";
+import { absolutePath, bool, httpUrl, int, parseEnv, postgresUrl } from "../shared/config.ts";
 import { databaseName } from "../shared/postgres.ts";
 
 const SECRETS = ["RESTORE_DATABASE_URL", "RESTORE_WEBHOOK_URL"] as const;

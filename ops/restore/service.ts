@@ -1,11 +1,10 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Registry } from "prom-client";
 import { sha256File } from "../shared/files.ts";
 import { createIntake } from "./intake.ts";
 import { recoverInterruptedRun } from "./recovery.ts";
 import type { RestoreDeps, RestoreResult } from "./run.ts";
 import { restoreFile } from "./run.ts";
+import { metricsRoute, serveProbes } from "../../infra/probe-server.ts";
 
 function createRestoreMetrics() {
   const registry = new Registry();
@@ -79,18 +78,17 @@ export async function startRestoreService(deps: RestoreDeps & { onResult?: (r: R
   };
   current = tick();
 
-  const server = createServer((req, res) => {
-    if (req.url === "/metrics")
-      void metrics.registry
-        .metrics()
-        .then((text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text));
-    else if (req.url === "/healthz") res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(c.RESTORE_METRICS_PORT, c.RESTORE_METRICS_HOST, r));
-  deps.log.info({ watch: intake.incoming, port: (server.address() as AddressInfo).port }, "restore service up");
+  const { server, port } = await serveProbes(
+    {
+      "/metrics": metricsRoute(metrics.registry),
+      "/healthz": () => ({ status: 200, contentType: "application/json", body: '{"ok":true}' }),
+    },
+    c.RESTORE_METRICS_HOST,
+    c.RESTORE_METRICS_PORT,
+  );
+  deps.log.info({ watch: intake.incoming, port }, "restore service up");
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     /** Finishes the restore in progress (never abandons one half-way), then stops polling. */
     async stop() {
       stopping = true;

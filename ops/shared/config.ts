@@ -26,27 +26,3 @@ export const postgresUrl = z
 export const httpUrl = z.string().refine((v) => /^https?:\/\//.test(v), "must be an http(s):// URL");
 
 export const absolutePath = z.string().refine((v) => v.startsWith("/"), "must be an absolute path");
-
-/** A copy safe to log: URL passwords masked, listed secrets replaced, and nothing else changed. */
-export function redactConfig(cfg: object, secrets: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(cfg)) {
-    if (secrets.includes(key)) out[key] = value === undefined ? undefined : "[redacted]";
-    else if (typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) out[key] = redactUrl(value);
-    else out[key] = value;
-  }
-  return out;
-}
-
-function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = "redacted";
-    // healthchecks-style ping URLs carry their secret in the path
-    if (url.protocol.startsWith("http") && url.pathname.length > 1) url.pathname = "/[redacted]";
-    url.search = "";
-    return url.toString();
-  } catch {
-    return "[unparseable url]";
-  }
-}

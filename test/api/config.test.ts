@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadApiConfig, loadWorkerConfig, redactConfig } from "../../infra/config.ts";
+import { loadApiConfig, loadWorkerConfig, SECRET_SETTINGS } from "../../infra/config.ts";
+import { redactConfig } from "../../infra/redact.ts";
 import { ConfigError } from "../../infra/env.ts";
 
 const base = {
@@ -51,7 +52,7 @@ describe("configuration", () => {
   });
 
   it("redacts passwords and tokens for logging", () => {
-    const shown = JSON.stringify(redactConfig(loadApiConfig(base)));
+    const shown = JSON.stringify(redactConfig(loadApiConfig(base), SECRET_SETTINGS));
     expect(shown).not.toContain("hunter2");
     expect(shown).not.toContain("aaaaaaaaaaaaaaaa");
     expect(shown).toContain("db:5432");

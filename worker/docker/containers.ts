@@ -1,8 +1,8 @@
 import type Docker from "dockerode";
 import type { ChallengeRow } from "../../domain/challenges.ts";
 import { isConflict, isNotFound, isNotModified, isStaleAttachment, PermanentStartError } from "./errors.ts";
-import { instanceFilter, instanceLabels, type InstanceLabels } from "./labels.ts";
-import { networkName, removeNetwork } from "./networks.ts";
+import { instanceFilter, instanceLabels, instanceObjectName, type InstanceLabels } from "./labels.ts";
+import { removeNetwork } from "./networks.ts";
 
 export interface ContainerPlan {
   labels: InstanceLabels;
@@ -13,9 +13,6 @@ export interface ContainerPlan {
   /** Capabilities the operator allows; the challenge's cap_add is intersected with it. */
   allowedCapabilities: readonly string[];
 }
-
-/** Deterministic per instance, so a retried create finds the first one instead of making a second. */
-export const containerName = (deployment: string, instanceId: string) => `ctfi-${deployment}-${instanceId}`;
 
 const portKey = (port: number) => `${port}/tcp`;
 
@@ -28,7 +25,7 @@ export function containerSpec(plan: ContainerPlan): Docker.ContainerCreateOption
   const memory = challenge.memory_mb * 1024 * 1024;
   const capAdd = challenge.cap_add.filter((c) => plan.allowedCapabilities.includes(c));
   return {
-    name: containerName(plan.labels.deployment, plan.labels.instanceId),
+    name: instanceObjectName(plan.labels.deployment, plan.labels.instanceId),
     Image: challenge.image,
     Env: Object.entries({ ...challenge.env, ...plan.env }).map(([k, v]) => `${k}=${v}`),
     Labels: instanceLabels(plan.labels),
@@ -98,7 +95,7 @@ export async function createAndStart(docker: Docker, plan: ContainerPlan): Promi
     // (for an existing container it just edits the container's settings). None left is fine.
     await docker
       .getNetwork(plan.network)
-      .disconnect({ Container: containerName(plan.labels.deployment, plan.labels.instanceId), Force: true })
+      .disconnect({ Container: instanceObjectName(plan.labels.deployment, plan.labels.instanceId), Force: true })
       .catch(() => {});
     const fresh = await createOrReuse(docker, plan);
     await startIfNeeded(fresh);
@@ -167,7 +164,7 @@ export async function removeInstanceResources(
   stopTimeoutSeconds: number,
 ): Promise<number> {
   const removed = await removeInstanceContainers(docker, deployment, instanceId, stopTimeoutSeconds);
-  await removeNetwork(docker, networkName(deployment, instanceId));
+  await removeNetwork(docker, instanceObjectName(deployment, instanceId));
   return removed;
 }
 

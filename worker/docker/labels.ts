@@ -8,6 +8,12 @@ export const LABEL = {
   requestId: "org.ctf-instancer.request-id",
 } as const;
 
+/**
+ * The name of an instance's container and of its network: deterministic, so a retried create finds the first one
+ * instead of making a second.
+ */
+export const instanceObjectName = (deployment: string, instanceId: string) => `ctfi-${deployment}-${instanceId}`;
+
 export interface InstanceLabels {
   deployment: string;
   instanceId: string;

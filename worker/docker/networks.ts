@@ -1,8 +1,6 @@
 import type Docker from "dockerode";
 import { isConflict, isNotFound, PermanentStartError } from "./errors.ts";
-import { instanceLabels, type InstanceLabels } from "./labels.ts";
-
-export const networkName = (deployment: string, instanceId: string) => `ctfi-${deployment}-${instanceId}`;
+import { instanceLabels, instanceObjectName, type InstanceLabels } from "./labels.ts";
 
 /**
  * One bridge network per instance, so teams cannot reach each other's containers. Without egress, the network
@@ -10,7 +8,7 @@ export const networkName = (deployment: string, instanceId: string) => `ctfi-${d
  * the container starts can reach beyond the host.
  */
 export async function ensureInstanceNetwork(docker: Docker, labels: InstanceLabels, egress: boolean): Promise<string> {
-  const name = networkName(labels.deployment, labels.instanceId);
+  const name = instanceObjectName(labels.deployment, labels.instanceId);
   try {
     await docker.createNetwork({
       Name: name,

@@ -1,7 +1,7 @@
-import { UnrecoverableError, type Job } from "bullmq";
 import { getInstance, transition, type InstanceRow } from "../../domain/instances.ts";
-import { instanceJobSchema } from "../../infra/queue.ts";
+import { instanceJobSchema, JOB } from "../../infra/queue.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { defineProcessor } from "./define.ts";
 import { finishRemoval } from "./stop-instance.ts";
 
 /** Ends a running instance whose expires_at has passed; one that was renewed meanwhile is left alone. */
@@ -13,9 +13,11 @@ export async function expireRow(deps: WorkerDeps, row: InstanceRow, requestId: s
   return true;
 }
 
-export async function expireInstance(job: Job, deps: WorkerDeps): Promise<void> {
-  const parsed = instanceJobSchema.safeParse(job.data);
-  if (!parsed.success) throw new UnrecoverableError(`invalid expire payload: ${parsed.error.message}`);
-  const row = await getInstance(deps.db, parsed.data.instanceId);
-  if (row) await expireRow(deps, row, parsed.data.requestId);
-}
+export const expireInstance = defineProcessor({
+  name: JOB.expire,
+  payload: instanceJobSchema,
+  async run({ instanceId, requestId }, _job, deps) {
+    const row = await getInstance(deps.db, instanceId);
+    if (row) await expireRow(deps, row, requestId);
+  },
+});

@@ -2,22 +2,26 @@ import { UnrecoverableError, type Job } from "bullmq";
 import { getChallenge, type ChallengeRow } from "../../domain/challenges.ts";
 import { issuedFlag } from "../../domain/flags.ts";
 import { getInstance, transition, type InstanceRow } from "../../domain/instances.ts";
-import { instanceJobSchema, scheduleExpiry } from "../../infra/queue.ts";
+import { instanceJobSchema, JOB, scheduleExpiry, type InstanceJob } from "../../infra/queue.ts";
 import { ttlSeconds } from "../../domain/lifecycle/expiry.ts";
 import { addresses, containerExit, createAndStart, removeInstanceResources } from "../docker/containers.ts";
 import { isEngineUnreachable, isTransientDockerError, PermanentStartError } from "../docker/errors.ts";
 import { ensureInstanceNetwork } from "../docker/networks.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { defineProcessor } from "./define.ts";
 
 /**
  * requested → starting → running. Drives Docker toward what the row asks for: a retry (or a restart after an
  * exit) reuses the container and network already made, and any failure removes what was created before it is
  * retried or marked failed.
  */
-export async function startInstance(job: Job, deps: WorkerDeps): Promise<void> {
-  const parsed = instanceJobSchema.safeParse(job.data);
-  if (!parsed.success) throw new UnrecoverableError(`invalid start payload: ${parsed.error.message}`);
-  const { instanceId, requestId } = parsed.data;
+export const startInstance = defineProcessor({
+  name: JOB.start,
+  payload: instanceJobSchema,
+  run: (payload, job, deps) => start(payload, job, deps),
+});
+
+async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: WorkerDeps): Promise<void> {
   const { db, docker, config, metrics } = deps;
   const log = deps.logger.child({ requestId, instanceId, jobId: job.id });
 

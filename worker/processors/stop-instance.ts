@@ -1,10 +1,11 @@
-import { UnrecoverableError, type Job } from "bullmq";
 import { getInstance, transition } from "../../domain/instances.ts";
 import type { Logger } from "../../infra/logger.ts";
-import { instanceJobSchema } from "../../infra/queue.ts";
+import { instanceJobSchema, JOB } from "../../infra/queue.ts";
 import { removeInstanceContainers } from "../docker/containers.ts";
-import { networkName, removeNetwork } from "../docker/networks.ts";
+import { instanceObjectName } from "../docker/labels.ts";
+import { removeNetwork } from "../docker/networks.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { defineProcessor } from "./define.ts";
 
 /**
  * stopping → removed: stop with a grace period, remove the container, record; then remove the network, off the
@@ -21,22 +22,22 @@ export async function finishRemoval(deps: WorkerDeps, instanceId: string, log: L
   );
   await transition(deps.db, instanceId, ["stopping"], "removed");
   log.info({ containers: removed }, "instance removed");
-  await removeNetwork(deps.docker, networkName(config.DEPLOYMENT_NAME, instanceId)).catch((err: unknown) =>
+  await removeNetwork(deps.docker, instanceObjectName(config.DEPLOYMENT_NAME, instanceId)).catch((err: unknown) =>
     log.warn({ err }, "instance network not removed; reconciliation will"),
   );
 }
 
-export async function stopInstance(job: Job, deps: WorkerDeps): Promise<void> {
-  const parsed = instanceJobSchema.safeParse(job.data);
-  if (!parsed.success) throw new UnrecoverableError(`invalid stop payload: ${parsed.error.message}`);
-  const { instanceId, requestId } = parsed.data;
-  const log = deps.logger.child({ requestId, instanceId, jobId: job.id });
-
-  const row = await getInstance(deps.db, instanceId);
-  if (!row) return;
-  if (row.state !== "stopping" && row.state !== "removed" && row.state !== "failed") {
-    log.info({ state: row.state }, "stop skipped: removal was not requested");
-    return;
-  }
-  await finishRemoval(deps, instanceId, log);
-}
+export const stopInstance = defineProcessor({
+  name: JOB.stop,
+  payload: instanceJobSchema,
+  async run({ instanceId, requestId }, job, deps) {
+    const log = deps.logger.child({ requestId, instanceId, jobId: job.id });
+    const row = await getInstance(deps.db, instanceId);
+    if (!row) return;
+    if (row.state !== "stopping" && row.state !== "removed" && row.state !== "failed") {
+      log.info({ state: row.state }, "stop skipped: removal was not requested");
+      return;
+    }
+    await finishRemoval(deps, instanceId, log);
+  },
+});

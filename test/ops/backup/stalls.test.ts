@@ -16,7 +16,7 @@ import { tempDir, writeScript } from "../support/files.ts";
 import type { ScratchDb } from "../support/postgres.ts";
 import { createScratchDb, pgBin, query, seed } from "../support/postgres.ts";
 
-const CLI = resolve(import.meta.dirname, "../../../ops/backup/backup-cli.ts");
+const CLI = resolve(import.meta.dirname, "../../../ops/backup/main.ts");
 const log = createLogger("test-backup-stalls", "silent");
 const cleanups: (() => Promise<unknown>)[] = [];
 let source: ScratchDb;

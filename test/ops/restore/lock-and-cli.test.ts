@@ -17,7 +17,7 @@ import type { ScratchDb } from "../support/postgres.ts";
 import { createScratchDb, pgBin, query, seed } from "../support/postgres.ts";
 import { dropFile, fileIdentity, restoreConfig, restoreEnv } from "../support/restore.ts";
 
-const CLI = resolve(import.meta.dirname, "../../../ops/restore/restore-cli.ts");
+const CLI = resolve(import.meta.dirname, "../../../ops/restore/main.ts");
 const log = createLogger("test-restore-lock", "silent");
 const cleanups: (() => Promise<unknown>)[] = [];
 let source: ScratchDb;

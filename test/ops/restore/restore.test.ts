@@ -291,7 +291,7 @@ describe("restore", () => {
       PSQL_BIN: pgBin("psql"),
       LOG_LEVEL: "silent",
     };
-    const child = spawn(process.execPath, ["ops/restore/restore-cli.ts", "restore", path], {
+    const child = spawn(process.execPath, ["ops/restore/main.ts", "restore", path], {
       env,
       detached: true,
       stdio: "ignore",
