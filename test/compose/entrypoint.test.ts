@@ -142,7 +142,7 @@ describe("Redis and Docker", () => {
   });
 
   it("checks the Docker socket the worker will use", async () => {
-    await waitForDocker({}, { timeoutMs: 5000 });
+    await waitForDocker({ DOCKER_HOST: `unix://${testEnv.dockerSocket}` }, { timeoutMs: 5000 });
     await expect(
       waitForDocker({ DOCKER_HOST: "unix:///nonexistent/docker.sock" }, { timeoutMs: 300, intervalMs: 100 }),
     ).rejects.toThrow(/^the Docker engine at \/nonexistent\/docker\.sock not reachable within .*ENOENT/);

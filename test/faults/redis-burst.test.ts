@@ -43,14 +43,22 @@ describe("Redis stopped in the middle of a burst", () => {
     await waitUntil("queue reachable again", async () => (await assign("probe")).status === 202, 20_000);
     for (const a of refused) expect((await assign(a.team)).status).toBe(202);
 
+    let states: Record<string, number> = {};
     const rows = await waitUntil(
       "every instance running",
       async () => {
-        const r = await stack.api.deps.db.query("SELECT id, state FROM instances");
+        const r = await stack.api.deps.db.query("SELECT id, state, error FROM instances");
+        states = Object.fromEntries(
+          Object.entries(Object.groupBy(r.rows, (row) => `${row.state}${row.error ? `: ${row.error}` : ""}`)).map(
+            ([k, v]) => [k, v!.length],
+          ),
+        );
         return r.rows.every((row) => row.state === "running") ? r.rows : null;
       },
       180_000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; states then: ${JSON.stringify(states)}`);
+    });
     expect(rows).toHaveLength(36);
     const containers = await deploymentContainers(stack.deployment);
     expect(new Set(containers.map((c) => c.Labels[LABEL.instanceId])).size).toBe(36);
