@@ -7,14 +7,9 @@ import { JOB } from "../infra/queue.ts";
 import { defineEndpoint } from "../http/endpoint.ts";
 import { AppError } from "../http/errors.ts";
 import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
-import {
-  accepted,
-  instanceView,
-  instanceViewSchema,
-  preferHeader,
-  teamChallengeBody,
-  waitBudgetMs,
-} from "./shared/instance-view.ts";
+import { instanceView, instanceViewSchema } from "./shared/instance-view.ts";
+import { accepted, preferHeader, waitBudgetMs } from "./shared/async-answer.ts";
+import { teamChallengeBody } from "./shared/team-challenge-body.ts";
 
 const SETTLED = new Set(["running", "failed", "removed"]);
 

@@ -6,7 +6,8 @@ import { extendExpiry, findLive } from "../domain/instances.ts";
 import { scheduleExpiry } from "../infra/queue.ts";
 import { defineEndpoint } from "../http/endpoint.ts";
 import { AppError } from "../http/errors.ts";
-import { instanceView, instanceViewSchema, teamChallengeBody } from "./shared/instance-view.ts";
+import { instanceView, instanceViewSchema } from "./shared/instance-view.ts";
+import { teamChallengeBody } from "./shared/team-challenge-body.ts";
 
 export default defineEndpoint({
   method: "POST",

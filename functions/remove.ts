@@ -5,14 +5,9 @@ import { checkRemoval } from "../domain/lifecycle/cooldown.ts";
 import { defineEndpoint } from "../http/endpoint.ts";
 import { AppError } from "../http/errors.ts";
 import { assertQueueReachable, enqueueOrUnavailable } from "./shared/enqueue.ts";
-import {
-  accepted,
-  instanceView,
-  instanceViewSchema,
-  preferHeader,
-  teamChallengeBody,
-  waitBudgetMs,
-} from "./shared/instance-view.ts";
+import { instanceView, instanceViewSchema } from "./shared/instance-view.ts";
+import { accepted, preferHeader, waitBudgetMs } from "./shared/async-answer.ts";
+import { teamChallengeBody } from "./shared/team-challenge-body.ts";
 
 export default defineEndpoint({
   method: "POST",
