@@ -21,7 +21,7 @@ app() { if [ "$src" = source ]; then echo "$1.ts"; else echo "dist/$1.js"; fi; }
 watch=""
 [ "$src" = source ] && [ "${APP_WATCH:-true}" = true ] && watch="--watch"
 
-prepare() { node docker/entrypoint/prepare.ts "$@"; }
+prepare() { node docker/entrypoint/main.ts "$@"; }
 migrate() {
   if [ "${MIGRATE_ON_START:-true}" = true ]; then node "$(app migrate/main)"; fi
 }

@@ -6,7 +6,7 @@
 // Exits 0 healthy, 1 unhealthy, with one line saying why.
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { readSetting, waitForPostgres, waitForRedis } from "./prepare.ts";
+import { readSetting, waitForPostgres, waitForRedis } from "./checks.ts";
 
 type Env = Record<string, string | undefined>;
 

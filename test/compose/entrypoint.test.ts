@@ -1,4 +1,4 @@
-// The container entrypoint's start-up checks (docker/entrypoint/prepare.ts, docker/entrypoint.sh) against the real
+// The container entrypoint's start-up checks (docker/entrypoint/checks.ts and main.ts, docker/entrypoint.sh) against the real
 // PostgreSQL, Redis and Docker engine the suite runs on: waits that succeed, waits that time out with a message
 // naming the service and its address, database creation, and the shell entrypoint end to end (source mode).
 import { execFile } from "node:child_process";
@@ -20,7 +20,7 @@ import {
   waitForDocker,
   waitForPostgres,
   waitForRedis,
-} from "../../docker/entrypoint/prepare.ts";
+} from "../../docker/entrypoint/checks.ts";
 import { testEnv } from "../support/env.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

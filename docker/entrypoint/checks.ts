@@ -1,17 +1,11 @@
-// Start-up checks the container entrypoint (docker/entrypoint.sh) runs before it execs the API or the worker:
-// wait for PostgreSQL, create the application database when it is missing, wait for Redis, check the Docker
-// socket. Each wait has a deadline; missing it exits non-zero with a message that says what and where.
-// Self-contained on purpose (only `pg`, `ioredis`, `pino`): it runs before, and independently of, the app's config.
-//
-//   node docker/entrypoint/prepare.ts [--postgres] [--create-database] [--redis] [--docker]
-//
-// Environment: DATABASE_URL / REDIS_URL (or *_FILE), WAIT_TIMEOUT_SECONDS (default 60), DOCKER_HOST.
+// The start-up checks of the container entrypoint (main.ts runs them; healthcheck.ts reuses the waits): wait for
+// PostgreSQL, create the application database when it is missing, wait for Redis, check the Docker socket. Each
+// wait has a deadline; missing it fails with a message that says what and where. Self-contained on purpose (only
+// `pg`, `ioredis`): it runs before, and independently of, the app's config.
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { request } from "node:http";
-import { pathToFileURL } from "node:url";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { pino } from "pino";
 
 type Env = Record<string, string | undefined>;
 
@@ -265,26 +259,4 @@ export async function prepare(env: Env, steps: PrepareSteps, log: (msg: string) 
     await waitForRedis(url, opts);
   }
   if (steps.docker) await waitForDocker(env, opts);
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const logger = pino({
-    level: process.env.LOG_LEVEL ?? "info",
-    base: { service: "entrypoint" },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
-  const args = new Set(process.argv.slice(2));
-  const steps: PrepareSteps = {
-    postgres: args.has("--postgres"),
-    createDatabase: args.has("--create-database"),
-    redis: args.has("--redis"),
-    docker: args.has("--docker"),
-  };
-  try {
-    await prepare(process.env, steps, (msg) => logger.info(msg));
-  } catch (err) {
-    if (err instanceof StartupError) logger.fatal(err.message);
-    else logger.fatal({ err }, "start-up check failed");
-    process.exit(1);
-  }
 }
