@@ -18,11 +18,11 @@ async function composeConfig(files: string[], env: Record<string, string> = {}) 
 }
 
 /**
- * Every BACKUP_* (and DATABASE_URL) variable the runbook's configuration table names, with its shorthands expanded:
- * `BACKUP_KEEP_LAST` / `_DAILY` is BACKUP_KEEP_DAILY, `BACKUP_PING_URL` / `_FILE` and `NAME` (`_FILE`) add NAME_FILE.
+ * Every variable a runbook's configuration table names, with its shorthands expanded: `BACKUP_KEEP_LAST` /
+ * `_DAILY` is BACKUP_KEEP_DAILY, `BACKUP_PING_URL` / `_FILE` and `NAME` (`_FILE`) add NAME_FILE.
  */
-async function documentedBackupVariables(): Promise<string[]> {
-  const doc = await readFile(join(root, "docs/ops-backup.md"), "utf8");
+async function documentedVariables(runbook: string, pattern: RegExp): Promise<string[]> {
+  const doc = await readFile(join(root, runbook), "utf8");
   const table = doc.slice(doc.indexOf("## Configuration"), doc.indexOf("\n## ", doc.indexOf("## Configuration") + 1));
   const names = new Set<string>();
   for (const row of table.split("\n").filter((l) => l.startsWith("| `"))) {
@@ -38,8 +38,10 @@ async function documentedBackupVariables(): Promise<string[]> {
       last = name;
     }
   }
-  return [...names].filter((n) => /^(BACKUP_|DATABASE_URL)/.test(n)).sort();
+  return [...names].filter((n) => pattern.test(n)).sort();
 }
+
+const documentedBackupVariables = () => documentedVariables("docs/ops-backup.md", /^(BACKUP_|DATABASE_URL)/);
 
 describe("compose.backup.yml", () => {
   it("passes every variable of docs/ops-backup.md to db-backup (or fixes it, saying so)", async () => {
@@ -64,6 +66,29 @@ describe("compose.backup.yml", () => {
     expect(cfg.services["db-backup"].image).toBe("registry.example/backup:2");
     // The *_FILE variables name files in a read-only directory the operator fills.
     expect(cfg.services["db-backup"].volumes).toContain("/srv/ctf/backup-secrets:/run/secrets/backup:ro");
+  });
+
+  it("passes every variable of docs/ops-restore.md to db-restore (or fixes it, saying so)", async () => {
+    const documented = await documentedVariables("docs/ops-restore.md", /^RESTORE_/);
+    expect(documented).toEqual(expect.arrayContaining(["RESTORE_DATABASE_URL_FILE", "RESTORE_START_TIMEOUT_SECONDS"]));
+    // Set in compose itself: the drop directory and pre-restore backups on the backups volume, the lock shared with
+    // db-backup, and the project whose services it stops.
+    const fixed: Record<string, string> = {
+      RESTORE_WATCH_DIR: "/backups/restore",
+      RESTORE_PRE_BACKUP_DIR: "/backups/pre-restore",
+      RESTORE_LOCK_FILE: "/backups/.ops.lock",
+      RESTORE_COMPOSE_PROJECT: "opstest",
+    };
+    const passed = documented.filter((n) => !(n in fixed) && n !== "RESTORE_SECRETS_DIR");
+    const env = Object.fromEntries(passed.map((n) => [n, `value-of-${n}`]));
+    const cfg = await composeConfig(["compose.backup.yml"], {
+      ...env,
+      RESTORE_SECRETS_DIR: "/srv/ctf/restore-secrets",
+    });
+    const got = cfg.services["db-restore"].environment as Record<string, string>;
+    for (const n of passed) expect(got[n], n).toBe(`value-of-${n}`);
+    for (const [n, v] of Object.entries(fixed)) expect(got[n], n).toBe(v);
+    expect(cfg.services["db-restore"].volumes).toContain("/srv/ctf/restore-secrets:/run/secrets/restore:ro");
   });
 
   it("the production env file example carries the BACKUP_* lines a first `up -d db-backup` needs", async () => {
