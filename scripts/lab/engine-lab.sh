@@ -75,10 +75,9 @@ rule_del() {
 }
 
 net_up() { # lab index
-  local lab="$1" i="$2" br name prefix
+  local lab="$1" i="$2" br name
   br="$(bridge "$lab")"
   name="$(ns "$lab" "$i")"
-  prefix="$(subnet "$lab")"
   if ! ip link show "$br" >/dev/null 2>&1; then
     ip link add "$br" type bridge
     ip addr add "$(gateway_ip "$lab")/24" dev "$br"
@@ -91,7 +90,9 @@ net_up() { # lab index
   ip -n "$name" link set lo up
   ip -n "$name" addr replace "$(engine_ip "$lab" "$i")/24" dev eth0
   ip -n "$name" link set eth0 up
-  ip -n "$name" route replace default via "$prefix.1"
+  # No default route: the lab reaches only its bridge, so a lookup or pull that would leave the lab fails at once
+  # (builds go through the proxy on the bridge address) instead of waiting for a timeout.
+  ip -n "$name" route del default 2>/dev/null || true
 }
 
 start_engine() { # lab index

@@ -38,6 +38,11 @@ describe("the engine lab (scripts/lab/engine-lab.sh)", () => {
     const [infoOne, infoTwo] = [await one.docker.info(), await two.docker.info()];
     expect([infoOne.Name, infoTwo.Name]).toEqual([`ctfi-${LAB}-1`, `ctfi-${LAB}-2`]);
     expect(infoOne.ID).not.toBe(infoTwo.ID);
+    // Nothing routes out of the lab: a lookup or pull that would leave it fails at once instead of timing out.
+    for (const index of [1, 2]) {
+      const routes = await run("ip", ["-n", `ctfi-${LAB}-${index}`, "route", "show", "default"]);
+      expect(routes.stdout.trim()).toBe("");
+    }
     // Each engine is its own: a container on one is not seen by the other, nor by the suite's engine.
     for (const engine of engines) await copyImage(testEnv.challengeImage, engine);
     const served = await two.docker.createContainer({
