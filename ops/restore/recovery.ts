@@ -3,13 +3,15 @@ import type Docker from "dockerode";
 import { acquireLockWaiting } from "../shared/lock.ts";
 import type { Logger } from "../../infra/logger.ts";
 import type { RestoreConfig } from "./config.ts";
-import { restartContainers } from "./containers.ts";
 import { databaseExists, dropDatabase, renameDatabase } from "./database.ts";
-import { maintenanceOff } from "./maintenance.ts";
-import type { RestoreResult } from "./run.ts";
-import { settle } from "./run.ts";
+import { openJournal } from "./journal.ts";
+import { settle } from "./phases/settle.ts";
+import { startAgain } from "./phases/start.ts";
+import type { RestoreResult } from "./result.ts";
+import { assembleResult } from "./result.ts";
 import { rollbackSqlite } from "./sqlite.ts";
-import { readState } from "./state.ts";
+import type { Journal } from "./state.ts";
+import { createTimeline } from "./timeline.ts";
 
 /**
  * At start: a journal left by a run that died is finished or rolled back, the containers it had stopped are
@@ -34,49 +36,43 @@ export async function recoverInterruptedRun(
 }
 
 async function recoverLocked(c: RestoreConfig, docker: Docker, log: Logger): Promise<RestoreResult | null> {
-  const state = await readState(c.RESTORE_STATE_FILE);
-  const j = state.current;
+  const journal = openJournal(c.RESTORE_STATE_FILE);
+  const j = await journal.interrupted();
   if (!j) return null;
   log.warn({ journal: j }, "found an interrupted restore: recovering");
-  const url = c.RESTORE_DATABASE_URL;
-  let outcome: string;
-  if (j.phase === "swapped" || j.phase === "restarting") {
-    outcome = "the restore had completed; only the restart was missing";
-  } else if (j.sqliteAside) {
-    await rollbackSqlite(c.RESTORE_SQLITE_PATH!, j.sqliteAside);
-    outcome = "rolled back: the previous SQLite file is back in place";
-  } else {
-    // Before or during the swap: the target name must end up on the old data, and the half-restored copy goes.
-    if (j.oldDatabase && !(await databaseExists(url, c.targetDatabase)) && (await databaseExists(url, j.oldDatabase)))
-      await renameDatabase(url, j.oldDatabase, c.targetDatabase);
-    if (j.newDatabase && (await databaseExists(url, j.newDatabase)) && (await databaseExists(url, c.targetDatabase)))
-      await dropDatabase(url, j.newDatabase);
-    outcome = "rolled back: the live database was left as it was";
-  }
-  const failures = await restartContainers(
-    docker,
-    j.stopped,
-    c.RESTORE_START_CONTAINERS,
-    c.RESTORE_START_TIMEOUT_SECONDS * 1000,
-    log,
-  );
-  await maintenanceOff(c.RESTORE_MAINTENANCE_FLAG_FILE);
   const completed = j.phase === "swapped" || j.phase === "restarting";
-  const result: RestoreResult = {
-    runId: j.runId,
-    file: basename(j.file),
-    sha256: j.sha256,
-    size: j.size,
-    status: completed && failures.length === 0 ? "ok" : "failed",
-    steps: [{ name: "recovery", ms: 0, ok: failures.length === 0, detail: outcome }],
-    stopped: j.stopped,
-    error:
-      [completed ? "" : "interrupted: the restore service stopped mid-run", ...failures].filter(Boolean).join("; ") ||
-      undefined,
-    startedAt: j.startedAt,
-    finishedAt: new Date().toISOString(),
-  };
-  await settle(c, j.file, result);
-  log.warn({ outcome, failures }, "recovery finished");
+  const timeline = createTimeline(log);
+  timeline.note({ name: "recovery", ms: 0, ok: true, detail: await finishOrUndo(c, j) });
+  const notBack = await startAgain({ config: c, docker, log, runId: j.runId, timeline }, j.stopped);
+  const { runId, sha256, size, startedAt } = j;
+  const result = assembleResult(
+    { runId, file: basename(j.file), sha256, size, startedAt },
+    {
+      status: completed ? "ok" : "failed",
+      errors: completed ? [] : ["interrupted: the restore service stopped mid-run"],
+      steps: timeline.entries,
+      stopped: j.stopped,
+      notBack,
+    },
+  );
+  await settle(c, journal, j.file, result);
+  log.warn({ outcome: result.steps[0]!.detail, notBack }, "recovery finished");
   return result;
+}
+
+/** Leaves the data as the journal's phase says it must be: the restored data once swapped, else the old. */
+async function finishOrUndo(c: RestoreConfig, j: Journal): Promise<string> {
+  if (j.phase === "swapped" || j.phase === "restarting")
+    return "the restore had completed; only the restart was missing";
+  if (j.sqliteAside) {
+    await rollbackSqlite(c.RESTORE_SQLITE_PATH!, j.sqliteAside);
+    return "rolled back: the previous SQLite file is back in place";
+  }
+  // Before or during the swap: the target name must end up on the old data, and the half-restored copy goes.
+  const url = c.RESTORE_DATABASE_URL;
+  if (j.oldDatabase && !(await databaseExists(url, c.targetDatabase)) && (await databaseExists(url, j.oldDatabase)))
+    await renameDatabase(url, j.oldDatabase, c.targetDatabase);
+  if (j.newDatabase && (await databaseExists(url, j.newDatabase)) && (await databaseExists(url, c.targetDatabase)))
+    await dropDatabase(url, j.newDatabase);
+  return "rolled back: the live database was left as it was";
 }

@@ -2,7 +2,8 @@ import { Counter, Gauge, Registry } from "prom-client";
 import { sha256File } from "../shared/files.ts";
 import { createIntake } from "./intake.ts";
 import { recoverInterruptedRun } from "./recovery.ts";
-import type { RestoreDeps, RestoreResult } from "./run.ts";
+import type { RestoreResult } from "./result.ts";
+import type { RestoreDeps } from "./run.ts";
 import { restoreFile } from "./run.ts";
 import { metricsRoute, serveProbes } from "../../infra/probe-server.ts";
 
