@@ -1,17 +1,15 @@
-import { createReadStream, createWriteStream } from "node:fs";
-import { copyFile, readFile } from "node:fs/promises";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import { readFile } from "node:fs/promises";
 import { MANIFEST_SUFFIX, parseManifest } from "../shared/manifest.ts";
 import type { PgVersion } from "../shared/postgres.ts";
 import { majorOf, majorText, serverVersion } from "../shared/postgres.ts";
-import { inspectPlainFile, listArchive, VerificationError } from "../shared/verify.ts";
+import { hasPlainTrailer, listArchive, VerificationError } from "../shared/verify.ts";
 import type { Detected } from "./detect.ts";
 import { detectKind } from "./detect.ts";
 import { sqliteIntegrity } from "./sqlite.ts";
+import { stageFile } from "./stage.ts";
 
 export interface Validated extends Detected {
-  /** The file to load: the dropped file itself, or its decompressed copy in the work directory. */
+  /** The file to load: the dropped file itself, or its copy in the work directory (stage.ts). */
   staged: string;
   checks: string[];
   dumpVersion?: string;
@@ -25,14 +23,6 @@ export function dumpedFromVersion(text: string): string | undefined {
 function versionNum(text: string): number {
   const [a = 0, b = 0, c = 0] = text.split(".").map(Number);
   return a >= 10 ? a * 10_000 + b : a * 10_000 + b * 100 + c;
-}
-
-async function decompress(path: string, to: string): Promise<void> {
-  try {
-    await pipeline(createReadStream(path), createGunzip(), createWriteStream(to, { mode: 0o600 }));
-  } catch (err) {
-    throw new VerificationError(`decompress test failed: ${(err as Error).message}`);
-  }
 }
 
 /**
@@ -62,34 +52,25 @@ export async function validateFile(opts: {
     checks.push("manifest sha256 and size match");
   }
   const detected = await detectKind(opts.path);
-  let staged = opts.path;
-  if (detected.gzipped) {
-    await decompress(opts.path, opts.workPath);
-    staged = opts.workPath;
-    checks.push("full gzip decompress");
-  }
+  if (detected.kind === "sqlite" && !opts.sqliteEnabled)
+    throw new VerificationError("a SQLite database, but RESTORE_SQLITE_PATH is not set");
+  const { path: staged, text } = await stageFile(opts.path, opts.workPath, detected);
+  if (detected.gzipped) checks.push("full gzip decompress");
   if (detected.kind === "sqlite") {
-    if (!opts.sqliteEnabled) throw new VerificationError("a SQLite database, but RESTORE_SQLITE_PATH is not set");
-    // SQLite opens a WAL-mode file with -wal and -shm beside it, even read-only: checked (and later swapped in) as
-    // a copy in the work directory, so nothing appears in incoming/ for the watcher to take as a new dump.
-    if (staged === opts.path) {
-      await copyFile(opts.path, opts.workPath);
-      staged = opts.workPath;
-    }
     sqliteIntegrity(staged);
     checks.push("SQLite integrity_check ok");
     return { ...detected, staged, checks };
   }
   let header: string;
-  if (detected.kind === "custom") {
+  if (text) {
+    if (!hasPlainTrailer(text.tail))
+      throw new VerificationError("plain SQL without pg_dump's completion trailer (truncated?)");
+    header = text.head;
+    checks.push("plain SQL completion trailer");
+  } else {
     const listing = await listArchive(opts.pgRestoreBin, staged);
     header = listing.header;
     checks.push(`pg_restore --list: ${listing.entries.length} entries`);
-  } else {
-    const plain = await inspectPlainFile(staged, false);
-    if (!plain.trailer) throw new VerificationError("plain SQL without pg_dump's completion trailer (truncated?)");
-    header = await readHead(staged);
-    checks.push("plain SQL completion trailer");
   }
   const dumpVersion = dumpedFromVersion(header);
   const server: PgVersion = await serverVersion(opts.databaseUrl);
@@ -99,14 +80,4 @@ export async function validateFile(opts: {
     );
   checks.push(`version gate: dump ${dumpVersion ?? "unknown"} into server ${server.text}`);
   return { ...detected, staged, checks, dumpVersion };
-}
-
-async function readHead(path: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of createReadStream(path, { start: 0, end: 8191 })) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return Buffer.concat(chunks, size).toString("utf8");
 }

@@ -1,9 +1,4 @@
-import { createReadStream } from "node:fs";
-import type { Transform, Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
 import { describeExit, runTool } from "./process.ts";
-import { hashingTap, tailSink } from "./streams.ts";
 
 /** The last line pg_dump writes into a plain-format dump that ran to completion. */
 export const PLAIN_TRAILER = "-- PostgreSQL database dump complete";
@@ -50,20 +45,4 @@ export function hasPlainTrailer(tail: string): boolean {
   const lines = tail.split("\n").map((l) => l.trim());
   const at = lines.lastIndexOf(PLAIN_TRAILER);
   return at >= 0 && lines.slice(at + 1).every((l) => l === "" || l.startsWith("--") || l.startsWith("\\unrestrict "));
-}
-
-/**
- * One pass over a plain SQL file (gzipped or not): sha256 and size of the bytes on disk, a full decompress, and the
- * completion trailer at the end of the text.
- */
-export async function inspectPlainFile(path: string, gzipped: boolean) {
-  const tap = hashingTap();
-  const sink = tailSink();
-  const stages = gzipped ? [tap.stream, createGunzip(), sink.stream] : [tap.stream, sink.stream];
-  try {
-    await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), ...(stages as [Transform, Writable]));
-  } catch (err) {
-    throw new VerificationError(`cannot decompress ${path}: ${(err as Error).message}`);
-  }
-  return { ...tap.digest(), textBytes: sink.total(), trailer: hasPlainTrailer(sink.tail()) };
 }
