@@ -42,7 +42,8 @@ async function recoverLocked(c: RestoreConfig, docker: Docker, log: Logger): Pro
   log.warn({ journal: j }, "found an interrupted restore: recovering");
   const completed = j.phase === "swapped" || j.phase === "restarting";
   const timeline = createTimeline(log);
-  timeline.note({ name: "recovery", ms: 0, ok: true, detail: await finishOrUndo(c, j) });
+  const outcome = await finishOrUndo(c, j);
+  timeline.note({ name: "recovery", ms: 0, ok: true, detail: outcome });
   const notBack = await startAgain({ config: c, docker, log, runId: j.runId, timeline }, j.stopped);
   const { runId, sha256, size, startedAt } = j;
   const result = assembleResult(
@@ -56,7 +57,7 @@ async function recoverLocked(c: RestoreConfig, docker: Docker, log: Logger): Pro
     },
   );
   await settle(c, journal, j.file, result);
-  log.warn({ outcome: result.steps[0]!.detail, notBack }, "recovery finished");
+  log.warn({ outcome, notBack }, "recovery finished");
   return result;
 }
 

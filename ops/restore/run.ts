@@ -70,7 +70,8 @@ export async function restoreFile(
       const gone = "the file is gone: another run took it";
       return assembleResult(run, { status: "skipped", errors: [gone], steps: [], stopped: [] });
     }
-    const ctx: PhaseContext = { ...deps, log, runId: run.runId, timeline: createTimeline(log, deps.onStep) };
+    const timeline = createTimeline(log, deps.onStep);
+    const ctx: PhaseContext = { config: c, docker: deps.docker, log, runId: run.runId, timeline };
     const journal = openJournal(c.RESTORE_STATE_FILE);
     const workPath = join(workDir, `${run.runId}.staged`);
     const outcome = await checkThenReplace(ctx, journal, run, { path, ...identity, workPath });

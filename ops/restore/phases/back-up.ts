@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { dumpToArtefact } from "../../shared/dump.ts";
 import { readArchiveData } from "../../shared/verify.ts";
 import { databaseExists, dropExpiredOld } from "../database.ts";
-import type { Validated } from "../validate.ts";
+import type { Validated } from "../file-checks.ts";
 import type { PhaseContext } from "./context.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { analyze, createDatabaseLike, databaseExists, dropDatabase, loadDump, sideName } from "../database.ts";
 import type { JournalFile } from "../journal.ts";
-import type { Validated } from "../validate.ts";
+import type { Validated } from "../file-checks.ts";
 import type { PhaseContext } from "./context.ts";
 import type { Stopping } from "./stop.ts";
 

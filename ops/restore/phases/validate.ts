@@ -1,6 +1,6 @@
 import { runningTargets } from "../containers.ts";
-import type { Validated } from "../validate.ts";
-import { validateFile } from "../validate.ts";
+import type { Validated } from "../file-checks.ts";
+import { validateFile } from "../file-checks.ts";
 import type { PhaseContext } from "./context.ts";
 
 export interface Plan {
