@@ -19,8 +19,7 @@ export function openJournal(stateFile: string) {
     },
     /** The journal a run that died left behind, if any (recovery). */
     async interrupted(): Promise<Journal | null> {
-      current = (await load()).current;
-      return current;
+      return (await load()).current;
     },
     /** The first record: held only once written, since a run whose plan never reached the disk stopped nothing. */
     async begin(journal: Journal): Promise<void> {

@@ -34,23 +34,23 @@ export interface RunIdentity {
   startedAt: string;
 }
 
+/** How a run (or the recovery of one) ended, before it is assembled into its result. */
+export interface Outcome {
+  status: RestoreResult["status"];
+  errors: string[];
+  stopped: string[];
+  /** Containers that did not come back, each with its reason. */
+  notBack?: string[];
+  kind?: string;
+  gzipped?: boolean;
+  downtimeMs?: number;
+}
+
 /**
  * The result of a run or of the recovery of one, built in one place: containers that did not come back fail it,
  * whatever else went well, and their failures join its error.
  */
-export function assembleResult(
-  run: RunIdentity,
-  outcome: {
-    status: RestoreResult["status"];
-    errors: string[];
-    steps: StepRecord[];
-    stopped: string[];
-    notBack?: string[];
-    kind?: string;
-    gzipped?: boolean;
-    downtimeMs?: number;
-  },
-): RestoreResult {
+export function assembleResult(run: RunIdentity, outcome: Outcome & { steps: StepRecord[] }): RestoreResult {
   const { notBack = [], errors, ...rest } = outcome;
   const allErrors = [...errors, ...(notBack.length ? [`containers not back: ${notBack.join("; ")}`] : [])];
   return {

@@ -17,7 +17,7 @@ import { stop } from "./phases/stop.ts";
 import { swap } from "./phases/swap.ts";
 import type { Plan } from "./phases/validate.ts";
 import { validate } from "./phases/validate.ts";
-import type { RestoreResult, RunIdentity } from "./result.ts";
+import type { Outcome, RestoreResult, RunIdentity } from "./result.ts";
 import { assembleResult } from "./result.ts";
 import { createTimeline } from "./timeline.ts";
 
@@ -30,9 +30,6 @@ export interface RestoreDeps {
   /** Called after each step; tests and metrics observe the run through it. */
   onStep?: (step: string) => void | Promise<void>;
 }
-
-/** How a run ended, before it is assembled into its result. */
-type Outcome = Omit<Parameters<typeof assembleResult>[1], "steps">;
 
 /**
  * One file, start to end, in phases: validate (nothing stopped yet), back up, stop, load, swap; and always, once
@@ -122,7 +119,7 @@ async function checkThenReplace(
   return { ...described, ...(await replace(ctx, journal, { ...run, path: dropped.path }, plan)) };
 }
 
-/** Stop, load, swap; and once the stop began, whatever failed, start again. */
+/** Stop, load, swap; and whatever failed, start again what was stopped. */
 async function replace(
   ctx: PhaseContext,
   journal: JournalFile,
@@ -138,8 +135,6 @@ async function replace(
   } catch (err) {
     outcome = { ...failed(ctx, err), stopped: stopping ? plan.targets : [] };
   }
-  // Only a plan that reached the journal stopped anything.
-  if (!journal.current) return outcome;
   return { ...outcome, ...(await start(ctx, journal, stopping)) };
 }
 

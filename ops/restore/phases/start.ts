@@ -6,7 +6,7 @@ import type { PhaseContext } from "./context.ts";
 import type { Stopping } from "./stop.ts";
 
 /**
- * Runs whenever the stop phase began, whatever failed after it. After a swap, ANALYZE of the restored database runs
+ * Runs after the stop phase, whatever failed in it or after it. After a swap, ANALYZE of the restored database runs
  * while the services start (it needs nothing from them; a failure there is only logged: autovacuum gathers the
  * statistics later). Returns the containers that did not come back and the downtime.
  */
@@ -17,7 +17,9 @@ export async function start(
 ): Promise<{ notBack: string[]; downtimeMs?: number }> {
   const c = ctx.config;
   await stopping?.done.catch(() => {}); // never start a container while its stop is still under way
-  const planned = journal.current!;
+  const planned = journal.current;
+  // Only a plan that reached the journal stopped anything: without one there is nothing to start.
+  if (!planned) return { notBack: [] };
   // The restart must happen even when the journal cannot be written.
   await journal
     .advance({ phase: "restarting" })
