@@ -1,18 +1,17 @@
 import type { Server } from "node:http";
 import { Worker } from "bullmq";
-import Docker from "dockerode";
 import type { WorkerConfig } from "../infra/config.ts";
 import { createDb } from "../infra/db.ts";
 import type { Logger } from "../infra/logger.ts";
 import { createInstanceQueue, INSTANCE_QUEUE, JOB, type JobName, type JobPayload } from "../infra/queue.ts";
 import { createWorkerRedis } from "../infra/redis.ts";
 import type { WorkerDeps } from "./deps.ts";
-import { DockerEventWatcher } from "./docker/events.ts";
-import { PortProber } from "./docker/port-probe.ts";
+import { DockerEngine } from "./docker/engine.ts";
 import { metricsRoute, serveProbes } from "../infra/probe-server.ts";
 import { createWorkerMetrics } from "./metrics.ts";
+import { PortProber } from "./port-probe.ts";
 import { processJob } from "./processors/index.ts";
-import { onContainerDied, reconcile } from "./reconciler.ts";
+import { onWorkloadDied, reconcile } from "./reconciler.ts";
 
 const SWEEP_EVERY_MS = 5_000;
 const SCHEDULE_CHECK_MS = 5_000;
@@ -26,14 +25,18 @@ export interface RunningWorker {
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
   const db = createDb(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY + 4 });
-  // Dockerode reads DOCKER_HOST (and its TLS variables) or uses the local socket.
-  const docker = new Docker();
+  const engine = DockerEngine.fromEnvironment({
+    deployment: config.DEPLOYMENT_NAME,
+    publicHost: config.PUBLIC_HOST,
+    probeHost: config.PORT_CHECK_HOST,
+    logger,
+  });
   const connection = createWorkerRedis(config.REDIS_URL);
   connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
   const queue = createInstanceQueue(connection, config.QUEUE_PREFIX);
   queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
   const metrics = createWorkerMetrics({ db, queue });
-  const deps: WorkerDeps = { config, db, docker, queue, logger, prober: new PortProber(), metrics };
+  const deps: WorkerDeps = { config, db, engine, queue, logger, prober: new PortProber(), metrics };
 
   // Before taking jobs: whatever a previous worker left half-done is put right.
   await reconcile(deps).catch((err: unknown) => logger.warn({ err }, "start-up reconcile failed; will retry"));
@@ -73,14 +76,10 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   connection.on("ready", recreateSchedules);
   const scheduleCheck = setInterval(recreateSchedules, SCHEDULE_CHECK_MS);
 
-  const events = new DockerEventWatcher({
-    docker,
-    deployment: config.DEPLOYMENT_NAME,
-    logger,
-    onDie: (instanceId, exitCode) => onContainerDied(deps, instanceId, exitCode),
-    onReconnect: () => reconcile(deps),
+  const deaths = await engine.watchDeaths({
+    onDeath: (instanceId, reason) => onWorkloadDied(deps, instanceId, reason),
+    onResume: () => reconcile(deps),
   });
-  await events.start();
   const metricsServer = config.METRICS_PORT
     ? (await serveProbes({ "/metrics": metricsRoute(metrics.registry) }, config.METRICS_HOST, config.METRICS_PORT))
         .server
@@ -88,7 +87,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   logger.info({ concurrency: config.WORKER_CONCURRENCY }, "worker started");
 
   async function close(): Promise<void> {
-    events.close();
+    deaths.close();
     clearInterval(scheduleCheck);
     connection.off("ready", recreateSchedules);
     metricsServer?.close();

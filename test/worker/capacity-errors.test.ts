@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { describe, expect, it } from "vitest";
 import { portCapacityError, startIfNeeded } from "../../worker/docker/containers.ts";
-import { PermanentStartError } from "../../worker/docker/errors.ts";
+import { PermanentStartError } from "../../worker/engine/engine.ts";
 import { ensureInstanceNetwork } from "../../worker/docker/networks.ts";
 
 // Exhausting a real engine's address pools or port range is out of reach in a test run; these check that the

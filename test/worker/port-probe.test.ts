@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PortProber } from "../../worker/docker/port-probe.ts";
+import { PortProber } from "../../worker/port-probe.ts";
 
 // A port that serves, standing in for a host port the engine gave to another container once ours exited.
 describe("port probe", () => {

@@ -1,16 +1,16 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { challengeSpecSchema } from "../../domain/challenges.ts";
-import { createAndStart, removeInstanceResources } from "../../worker/docker/containers.ts";
+import { createAndStart } from "../../worker/docker/containers.ts";
 import { ensureInstanceNetwork, removeNetwork } from "../../worker/docker/networks.ts";
-import { docker } from "../support/docker.ts";
+import { docker, removeDeploymentResources } from "../support/docker.ts";
 import { testEnv } from "../support/env.ts";
 
 const deployment = `stale${randomBytes(3).toString("hex")}`;
 const labels = { deployment, instanceId: randomUUID(), teamId: "t1", challengeId: "web100", requestId: "r1" };
 
 describe("a reused container whose network was made again", () => {
-  afterAll(() => removeInstanceResources(docker, deployment, labels.instanceId, 0));
+  afterAll(() => removeDeploymentResources(deployment));
 
   it("is made anew on the network that exists now, and runs", async () => {
     const challenge = {

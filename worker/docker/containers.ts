@@ -1,17 +1,11 @@
 import type Docker from "dockerode";
-import type { ChallengeRow } from "../../domain/challenges.ts";
-import { isConflict, isNotFound, isNotModified, isStaleAttachment, PermanentStartError } from "./errors.ts";
-import { instanceFilter, instanceLabels, instanceObjectName, type InstanceLabels } from "./labels.ts";
-import { removeNetwork } from "./networks.ts";
+import { PermanentStartError, type StartPlan } from "../engine/engine.ts";
+import { isConflict, isNotFound, isNotModified, isStaleAttachment } from "./errors.ts";
+import { instanceFilter, instanceLabels, instanceObjectName } from "./labels.ts";
 
-export interface ContainerPlan {
-  labels: InstanceLabels;
-  challenge: ChallengeRow;
-  bindAddress: string;
+/** A start, on the instance's network. */
+export interface ContainerPlan extends StartPlan {
   network: string;
-  env: Record<string, string>;
-  /** Capabilities the operator allows; the challenge's cap_add is intersected with it. */
-  allowedCapabilities: readonly string[];
 }
 
 const portKey = (port: number) => `${port}/tcp`;
@@ -151,21 +145,6 @@ export async function removeInstanceContainers(
     });
   }
   return found.length;
-}
-
-/**
- * Stops (with a grace period) and removes every container of an instance, then its network; missing ones are
- * fine, so a repeat converges.
- */
-export async function removeInstanceResources(
-  docker: Docker,
-  deployment: string,
-  instanceId: string,
-  stopTimeoutSeconds: number,
-): Promise<number> {
-  const removed = await removeInstanceContainers(docker, deployment, instanceId, stopTimeoutSeconds);
-  await removeNetwork(docker, instanceObjectName(deployment, instanceId));
-  return removed;
 }
 
 // 409 "removal already in progress" means another attempt is finishing the same removal.

@@ -1,8 +1,3 @@
-/** A failure that retrying cannot fix (missing image, port never opened): the instance is marked failed. */
-export class PermanentStartError extends Error {
-  override name = "PermanentStartError";
-}
-
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
 
 export const isNotFound = (err: unknown) => statusOf(err) === 404;

@@ -1,3 +1,5 @@
+import type { InstanceLabels } from "../engine/engine.ts";
+
 /** Reverse-DNS labels on every managed container: they tie Docker objects back to rows and requests. */
 export const LABEL = {
   managed: "org.ctf-instancer.managed",
@@ -13,14 +15,6 @@ export const LABEL = {
  * instead of making a second.
  */
 export const instanceObjectName = (deployment: string, instanceId: string) => `ctfi-${deployment}-${instanceId}`;
-
-export interface InstanceLabels {
-  deployment: string;
-  instanceId: string;
-  teamId: string;
-  challengeId: string;
-  requestId: string;
-}
 
 export function instanceLabels(l: InstanceLabels): Record<string, string> {
   return {

@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
-import { isConflict, isNotFound, PermanentStartError } from "./errors.ts";
-import { instanceLabels, instanceObjectName, type InstanceLabels } from "./labels.ts";
+import { PermanentStartError, type InstanceLabels } from "../engine/engine.ts";
+import { isConflict, isNotFound } from "./errors.ts";
+import { instanceLabels, instanceObjectName } from "./labels.ts";
 
 /**
  * One bridge network per instance, so teams cannot reach each other's containers. Without egress, the network

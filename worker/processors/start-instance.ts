@@ -4,15 +4,13 @@ import { issuedFlag } from "../../domain/flags.ts";
 import { getInstance, transition, type InstanceRow } from "../../domain/instances.ts";
 import { instanceJobSchema, JOB, scheduleExpiry, type InstanceJob } from "../../infra/queue.ts";
 import { ttlSeconds } from "../../domain/lifecycle/expiry.ts";
-import { addresses, containerExit, createAndStart, removeInstanceResources } from "../docker/containers.ts";
-import { isEngineUnreachable, isTransientDockerError, PermanentStartError } from "../docker/errors.ts";
-import { ensureInstanceNetwork } from "../docker/networks.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { PermanentStartError, removeInstance, type Engine, type StartedWorkload } from "../engine/engine.ts";
 import { defineProcessor } from "./define.ts";
 
 /**
- * requested → starting → running. Drives Docker toward what the row asks for: a retry (or a restart after an
- * exit) reuses the container and network already made, and any failure removes what was created before it is
+ * requested → starting → running. Drives the engine toward what the row asks for: a retry (or a restart after an
+ * exit) reuses the workload and network already made, and any failure removes what was created before it is
  * retried or marked failed.
  */
 export const startInstance = defineProcessor({
@@ -22,7 +20,7 @@ export const startInstance = defineProcessor({
 });
 
 async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: WorkerDeps): Promise<void> {
-  const { db, docker, config, metrics } = deps;
+  const { db, engine, config, metrics } = deps;
   const log = deps.logger.child({ requestId, instanceId, jobId: job.id });
 
   let row = await getInstance(db, instanceId);
@@ -40,18 +38,18 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
   }
 
   try {
-    const { hostPort, containerId } = await bringUp(deps, row, challenge);
+    const workload = await bringUp(deps, row, challenge);
     const running = await transition(db, instanceId, ["starting"], "running", {
-      container_id: containerId,
-      host_port: hostPort,
-      address: `http://${config.PUBLIC_HOST}:${hostPort}`,
+      container_id: workload.ref,
+      host_port: workload.answersAt.port,
+      address: `http://${workload.answersAt.host}:${workload.answersAt.port}`,
       error: null,
       state_reason: null,
       ttlSeconds: ttlSeconds(challenge, config.DEFAULT_TTL_SECONDS),
     });
     if (!running) {
       // Removal was asked for while we were starting; the row wins.
-      await removeInstanceResources(docker, config.DEPLOYMENT_NAME, instanceId, 0);
+      await removeInstance(engine, instanceId, 0);
       log.info("instance no longer wanted after start; container removed");
       return;
     }
@@ -59,22 +57,26 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
     await scheduleExpiry(deps.queue, { instanceId, requestId: row.request_id }, running.expires_at!).catch(
       (err: unknown) => log.warn({ err }, "expiry timer not scheduled; the sweeper covers it"),
     );
-    log.info({ containerId, hostPort, expiresAt: running.expires_at }, "instance running");
+    log.info(
+      { containerId: workload.ref, hostPort: workload.answersAt.port, expiresAt: running.expires_at },
+      "instance running",
+    );
   } catch (err) {
-    await removeInstanceResources(docker, config.DEPLOYMENT_NAME, instanceId, 0).catch((cleanupErr: unknown) =>
+    await removeInstance(engine, instanceId, 0).catch((cleanupErr: unknown) =>
       log.error({ err: cleanupErr }, "could not remove container after failed start; the reconciler will"),
     );
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const retry = !(err instanceof PermanentStartError) && isTransientDockerError(err) && !lastAttempt;
+    const kind = engine.classify(err);
+    const retry = kind !== "permanent" && !lastAttempt;
     const reason = err instanceof Error ? err.message : String(err);
     if (retry) {
       log.warn({ err: reason, attempt: job.attemptsMade + 1 }, "start failed; will retry");
       throw err;
     }
-    if (isEngineUnreachable(err)) {
+    if (kind === "unreachable") {
       // Not the instance's fault: the engine is away (restarting). The row stays `starting`; the reconciliation
       // run when the engine's events come back, or the sweeper, starts it again.
-      log.warn({ err: reason }, "Docker engine unreachable; instance left starting until it returns");
+      log.warn({ err: reason }, "engine unreachable; instance left starting until it returns");
       throw new UnrecoverableError(reason);
     }
     await transition(db, instanceId, ["starting"], "failed", { error: reason });
@@ -84,13 +86,9 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
   }
 }
 
-/** Network, container, start, and a port that really serves; returns where it answers. */
-async function bringUp(
-  deps: WorkerDeps,
-  row: InstanceRow,
-  challenge: ChallengeRow,
-): Promise<{ hostPort: number; containerId: string }> {
-  const { docker, config } = deps;
+/** The engine starts the workload; then its port has to really serve. Returns where it answers. */
+async function bringUp(deps: WorkerDeps, row: InstanceRow, challenge: ChallengeRow): Promise<StartedWorkload> {
+  const { engine, config } = deps;
   const labels = {
     deployment: config.DEPLOYMENT_NAME,
     instanceId: row.id,
@@ -98,12 +96,10 @@ async function bringUp(
     challengeId: row.challenge_id,
     requestId: row.request_id,
   };
-  const network = await ensureInstanceNetwork(docker, labels, challenge.egress);
   const flag = challenge.flag_format ? await issuedFlag(deps.db, row.team_id, row.challenge_id) : null;
-  const container = await createAndStart(docker, {
+  const workload = await engine.start({
     labels,
     challenge,
-    network,
     bindAddress: config.PORT_BIND_ADDRESS,
     allowedCapabilities: config.ALLOWED_CAPABILITIES,
     env: {
@@ -113,17 +109,20 @@ async function bringUp(
       ...(flag ? { FLAG: flag } : {}),
     },
   });
-  const { hostPort, containerIp } = await addresses(container, challenge.port);
-  const target = {
-    direct: containerIp ? { host: containerIp, port: challenge.port } : null,
-    published: { host: config.PORT_CHECK_HOST, port: hostPort },
-  };
+  const target = { direct: workload.direct, published: workload.probeAt };
   await deps.prober
-    .waitForPort(target, config.START_TIMEOUT_SECONDS * 1000, () => containerExit(container))
+    .waitForPort(target, config.START_TIMEOUT_SECONDS * 1000, () => exitOf(engine, workload.ref))
     .catch((err: Error) => {
       throw new PermanentStartError(err.message);
     });
-  return { hostPort, containerId: container.id };
+  return workload;
+}
+
+/** Why the workload no longer runs, or null while it does. */
+async function exitOf(engine: Engine, ref: string): Promise<string | null> {
+  const seen = await engine.observe(ref);
+  if (seen.state === "running") return null;
+  return seen.state === "exited" ? seen.reason : "container vanished";
 }
 
 /** A small, bounded set of metric labels for failure reasons. */

@@ -1,30 +1,21 @@
 import { getInstance, transition } from "../../domain/instances.ts";
 import type { Logger } from "../../infra/logger.ts";
 import { instanceJobSchema, JOB } from "../../infra/queue.ts";
-import { removeInstanceContainers } from "../docker/containers.ts";
-import { instanceObjectName } from "../docker/labels.ts";
-import { removeNetwork } from "../docker/networks.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { defineProcessor } from "./define.ts";
 
 /**
- * stopping → removed: stop with a grace period, remove the container, record; then remove the network, off the
+ * stopping → removed: stop with a grace period, remove the workload, record; then remove the network, off the
  * path the team waits on (nothing is attached to it any more, and reconciliation removes it should this fail).
  * Repeats converge.
  */
 export async function finishRemoval(deps: WorkerDeps, instanceId: string, log: Logger): Promise<void> {
-  const { config } = deps;
-  const removed = await removeInstanceContainers(
-    deps.docker,
-    config.DEPLOYMENT_NAME,
-    instanceId,
-    config.STOP_TIMEOUT_SECONDS,
-  );
+  const removed = await deps.engine.removeWorkload(instanceId, deps.config.STOP_TIMEOUT_SECONDS);
   await transition(deps.db, instanceId, ["stopping"], "removed");
   log.info({ containers: removed }, "instance removed");
-  await removeNetwork(deps.docker, instanceObjectName(config.DEPLOYMENT_NAME, instanceId)).catch((err: unknown) =>
-    log.warn({ err }, "instance network not removed; reconciliation will"),
-  );
+  await deps.engine
+    .removeNetwork(instanceId)
+    .catch((err: unknown) => log.warn({ err }, "instance network not removed; reconciliation will"));
 }
 
 export const stopInstance = defineProcessor({
