@@ -16,7 +16,7 @@ export interface Engine {
   removeNetwork(instanceId: string): Promise<void>;
   /** Removes one listed object whatever its labels say (a malformed instance id names no instance). */
   removeObject(object: EngineObject): Promise<void>;
-  /** Every object of this deployment, workloads first: a row going live after this cannot lose its objects. */
+  /** Every object of this deployment that carries an instance-id label. */
   listOurs(): Promise<OurObjects>;
   /** Calls `onDeath` when a workload of this deployment stops, and `onResume` when the feed comes back. */
   watchDeaths(handlers: DeathHandlers): Promise<{ close(): void }>;
@@ -62,6 +62,7 @@ export interface StartedWorkload {
   direct: Endpoint | null;
 }
 
+/** `running` also covers a workload made but not started yet: only an exit is a death. */
 export type Observation = { state: "running" } | { state: "exited"; reason: string } | { state: "missing" };
 
 export interface EngineObject {
