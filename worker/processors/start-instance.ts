@@ -48,6 +48,10 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
       ttlSeconds: ttlSeconds(challenge, config.DEFAULT_TTL_SECONDS),
     });
     if (!running) {
+      if (await finishedByTwin(deps, instanceId)) {
+        log.info("instance already running: a second run of this start finished first");
+        return;
+      }
       // Removal was asked for while we were starting; the row wins.
       await removeInstance(engine, instanceId, 0);
       log.info("instance no longer wanted after start; container removed");
@@ -62,6 +66,10 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
       "instance running",
     );
   } catch (err) {
+    if (await finishedByTwin(deps, instanceId)) {
+      log.info({ err: String(err) }, "start failed, but a second run of it already has the instance running");
+      return;
+    }
     await removeInstance(engine, instanceId, 0).catch((cleanupErr: unknown) =>
       log.error({ err: cleanupErr }, "could not remove container after failed start; the reconciler will"),
     );
@@ -84,6 +92,15 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
     log.error({ err: reason }, "instance failed to start");
     throw new UnrecoverableError(reason);
   }
+}
+
+/**
+ * Two runs of one start can overlap (a job lost with Redis is enqueued again while the first still runs; both
+ * reuse the same workload). When the other run has already moved the row to `running`, this one must neither
+ * remove that workload nor record a failure.
+ */
+async function finishedByTwin(deps: WorkerDeps, instanceId: string): Promise<boolean> {
+  return (await getInstance(deps.db, instanceId))?.state === "running";
 }
 
 /** The engine starts the workload; then its port has to really serve. Returns where it answers. */
