@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadBackupConfig } from "../../../ops/backup/config.ts";
 import { runBackup } from "../../../ops/backup/run.ts";
 import type { RestoreConfig } from "../../../ops/restore/config.ts";
-import { loadRestoreConfig } from "../../../ops/restore/config.ts";
+
 import { createIntake } from "../../../ops/restore/intake.ts";
 import { recoverInterruptedRun } from "../../../ops/restore/recovery.ts";
 import { restoreFile } from "../../../ops/restore/run.ts";
@@ -18,6 +18,7 @@ import { runToolOk } from "../../../ops/shared/process.ts";
 import { waitUntil } from "../../support/wait.ts";
 import { docker, startStandIns } from "../support/containers.ts";
 import { tempDir, writeScript } from "../support/files.ts";
+import { restoreConfig } from "../support/restore.ts";
 import type { ScratchDb } from "../support/postgres.ts";
 import { adminUrl, createScratchDb, pgBin, query, rowCounts, seed } from "../support/postgres.ts";
 
@@ -30,20 +31,7 @@ let work: string;
 let dumps: Record<string, string>;
 
 function config(watch: string, extra: Record<string, string> = {}): RestoreConfig {
-  return loadRestoreConfig({
-    RESTORE_DATABASE_URL: target.url,
-    RESTORE_WATCH_DIR: watch,
-    RESTORE_STOP_CONTAINERS: standIns.names.join(","),
-    RESTORE_STOP_TIMEOUT_SECONDS: "5",
-    RESTORE_START_TIMEOUT_SECONDS: "30",
-    RESTORE_MAINTENANCE_FLAG_FILE: join(watch, "flags", "maintenance.on"),
-    RESTORE_LOCK_FILE: join(watch, ".ops.lock"),
-    RESTORE_PRE_BACKUP_DIR: join(watch, "pre-restore"),
-    PG_DUMP_BIN: pgBin("pg_dump"),
-    PG_RESTORE_BIN: pgBin("pg_restore"),
-    PSQL_BIN: pgBin("psql"),
-    ...extra,
-  });
+  return restoreConfig(target.url, watch, standIns.names, extra);
 }
 
 async function drop(name: string, file: string) {
