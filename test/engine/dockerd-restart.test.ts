@@ -3,6 +3,7 @@ import { testEnv } from "../support/env.ts";
 import { copyImage, labDown, labUp, restartEngine, type LabEngine } from "../support/lab.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 // The engine restarted here is one of this file's own (lab "rstart"), so the rest of the suite runs on undisturbed.
 const LAB = "rstart";
@@ -41,6 +42,7 @@ describe("the Docker engine restarts under a running worker", () => {
     await stack?.stop();
     await labDown(LAB);
   });
+  holdAnswersToDocument(() => stack);
 
   // Budget: engine stop and start (up to 2 min) plus the waits below.
   it("events resume after the restart and the database converges on what runs", { timeout: 300_000 }, async () => {

@@ -4,6 +4,7 @@ import { deploymentContainers } from "../support/docker.ts";
 import { PrivateRedis } from "../support/private-redis.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 describe("Redis stopped in the middle of a burst", () => {
   const redis = new PrivateRedis();
@@ -16,6 +17,7 @@ describe("Redis stopped in the middle of a burst", () => {
     await stack?.stop();
     await redis.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   // Budget: the reconnect wait and 36 container starts, which on two busy cores take well over a minute.
   it("answers 503 fast while it is down and loses nothing once it returns", { timeout: 240_000 }, async () => {

@@ -4,6 +4,7 @@ import { deploymentContainers } from "../support/docker.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
 import { WorkerProcess } from "../support/worker-process.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 describe("worker killed with SIGKILL during a burst", () => {
   let stack: TestStack;
@@ -15,6 +16,7 @@ describe("worker killed with SIGKILL during a burst", () => {
     for (const w of workers) await w.kill("SIGKILL");
     await stack?.stop();
   });
+  holdAnswersToDocument(() => stack);
 
   // Budget: the busy wait and the settling wait below.
   it(
