@@ -10,6 +10,7 @@ import { readState } from "../../../ops/restore/state.ts";
 import { acquireLock } from "../../../ops/shared/lock.ts";
 import { createLogger } from "../../../infra/logger.ts";
 import { runToolOk } from "../../../ops/shared/process.ts";
+import { toolEnv } from "../../support/env.ts";
 import { waitUntil } from "../../support/wait.ts";
 import { docker, startStandIns } from "../support/containers.ts";
 import { tempDir, writeScript } from "../support/files.ts";
@@ -34,7 +35,7 @@ const exists = (path: string) =>
 /** The restore CLI as the image runs it (`restore ARGS`), to completion. */
 async function cli(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? "", ...env, LOG_LEVEL: "warn" },
+    env: { ...toolEnv(), ...env, LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -91,7 +92,7 @@ describe("restore and the shared lock", () => {
     const env = restoreEnv(target.url, watch, standIns.names, { PG_RESTORE_BIN: hang });
     const cfg = restoreConfig(target.url, watch, standIns.names, { RESTORE_LOCK_WAIT_SECONDS: "3" });
     const child = spawn(process.execPath, [CLI, "restore", path], {
-      env: { PATH: process.env.PATH ?? "", ...env, LOG_LEVEL: "silent" },
+      env: { ...toolEnv(), ...env, LOG_LEVEL: "silent" },
       detached: true,
       stdio: "ignore",
     });
