@@ -2,11 +2,13 @@
 //   restore [serve]                 recover an interrupted run, then watch RESTORE_WATCH_DIR/incoming (default)
 //   restore FILE [--dry-run]        restore one file now; exit 0 restored (or dry-run passed), 1 failed
 //   restore restore FILE [--dry-run]  the same (the long form)
-// A dry run leaves the file where it is. Usage errors exit 64, configuration errors 78.
+// A dry run leaves the file where it is. Exit 3: the ops lock stayed held for RESTORE_LOCK_WAIT_SECONDS (a backup or
+// another restore runs; nothing was done). Usage errors exit 64, configuration errors 78.
 import Docker from "dockerode";
 import { ConfigError } from "../shared/config.ts";
+import { LockBusyError } from "../shared/lock.ts";
 import { sha256File } from "../shared/files.ts";
-import { createLogger } from "../../infra/logger.ts";
+import { createLogger, type Logger } from "../../infra/logger.ts";
 import type { RestoreConfig } from "./config.ts";
 import { loadRestoreConfig, restoreConfigSummary } from "./config.ts";
 import { recoverInterruptedRun } from "./recovery.ts";
@@ -45,23 +47,16 @@ async function main(argv: string[]): Promise<number> {
       log.fatal({ argv }, "usage: restore FILE [--dry-run], or restore serve");
       return 64;
     }
-    await recoverInterruptedRun(config, docker, log);
-    const identity = await sha256File(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "ENOENT") throw err;
-      return null;
-    });
-    if (!identity) {
-      log.error({ file }, "no such file (the watcher may have taken it from incoming/)");
-      return 1;
+    try {
+      return await restoreOne(config, docker, log, file);
+    } catch (err) {
+      if (!(err instanceof LockBusyError)) throw err;
+      log.error(
+        { holder: err.holder, waitedSeconds: config.RESTORE_LOCK_WAIT_SECONDS },
+        "the ops lock is still held (a backup or another restore runs): nothing was done; try again later",
+      );
+      return 3;
     }
-    const result = await restoreFile(
-      { config, docker, log },
-      file,
-      { sha256: identity.sha256, size: identity.size },
-      { keepDryRunFile: true },
-    );
-    process.stdout.write(JSON.stringify(result, null, 2) + "\n");
-    return result.status === "ok" || result.status === "dry-run" ? 0 : 1;
   }
   const service = await startRestoreService({ config, docker, log });
   await new Promise<void>((resolve) => {
@@ -71,6 +66,26 @@ async function main(argv: string[]): Promise<number> {
   log.info("stopping: a restore in progress finishes first");
   await service.stop();
   return 0;
+}
+
+async function restoreOne(config: RestoreConfig, docker: Docker, log: Logger, file: string): Promise<number> {
+  await recoverInterruptedRun(config, docker, log);
+  const identity = await sha256File(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "ENOENT") throw err;
+    return null;
+  });
+  if (!identity) {
+    log.error({ file }, "no such file (the watcher may have taken it from incoming/)");
+    return 1;
+  }
+  const result = await restoreFile(
+    { config, docker, log },
+    file,
+    { sha256: identity.sha256, size: identity.size },
+    { keepDryRunFile: true },
+  );
+  process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+  return result.status === "ok" || result.status === "dry-run" ? 0 : 1;
 }
 
 process.exitCode = await main(process.argv.slice(2));

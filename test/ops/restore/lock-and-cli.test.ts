@@ -168,6 +168,22 @@ describe("restore and the shared lock", () => {
     expect(await exists(file)).toBe(false);
   });
 
+  it("`restore FILE` whose wait for a held lock runs out exits 3 saying so, with no stack trace, and leaves the file", async () => {
+    const { watch, path } = await dropFile("held.dump", dump, cleanups);
+    const file = join(watch, ".ops.lock");
+    const held = await acquireLock(file, "backup running");
+    try {
+      const env = restoreEnv(target.url, watch, standIns.names, { RESTORE_LOCK_WAIT_SECONDS: "1" });
+      const r = await cli(["restore", path], env);
+      expect(r.code).toBe(3);
+      expect(r.stdout + r.stderr).toContain("the ops lock is still held");
+      expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+      expect(await exists(path)).toBe(true);
+    } finally {
+      await held.release();
+    }
+  });
+
   it("RESTORE_STATE_FILE in a directory that does not exist: the restore works and the lock is released", async () => {
     const { watch, path } = await dropFile("state-dir.dump", dump, cleanups);
     const cfg = restoreConfig(target.url, watch, standIns.names, {
