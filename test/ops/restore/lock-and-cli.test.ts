@@ -13,10 +13,10 @@ import { runToolOk } from "../../../ops/shared/process.ts";
 import { toolEnv } from "../../support/env.ts";
 import { waitUntil } from "../../support/wait.ts";
 import { docker, startStandIns } from "../support/containers.ts";
-import { tempDir, writeScript } from "../support/files.ts";
+import { tempDir } from "../support/files.ts";
 import type { ScratchDb } from "../support/postgres.ts";
 import { createScratchDb, pgBin, query, seed } from "../support/postgres.ts";
-import { dropFile, fileIdentity, restoreConfig, restoreEnv } from "../support/restore.ts";
+import { dropFile, fileIdentity, hangingPgRestore, restoreConfig, restoreEnv } from "../support/restore.ts";
 
 const CLI = resolve(import.meta.dirname, "../../../ops/restore/main.ts");
 const log = createLogger("test-restore-lock", "silent");
@@ -85,10 +85,7 @@ afterAll(async () => {
 describe("restore and the shared lock", () => {
   it("after kill -9 mid-restore, recovery releases the dead run's lock and the next file starts at once", async () => {
     const { watch, path } = await dropFile("crash.dump", dump, cleanups);
-    const hang = await writeScript(
-      join(watch, "pg_restore-hang"),
-      `case "$*" in *--exit-on-error*) exec sleep 3600;; esac\nexec ${pgBin("pg_restore")} "$@"`,
-    );
+    const hang = await hangingPgRestore(watch);
     const env = restoreEnv(target.url, watch, standIns.names, { PG_RESTORE_BIN: hang });
     const cfg = restoreConfig(target.url, watch, standIns.names, { RESTORE_LOCK_WAIT_SECONDS: "3" });
     const child = spawn(process.execPath, [CLI, "restore", path], {

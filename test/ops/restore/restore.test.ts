@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, readdir, readFile, stat, writeFile, chmod } from "node:fs/promises";
+import { copyFile, readdir, readFile, stat, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { gzipSync } from "node:zlib";
@@ -15,10 +15,11 @@ import { readState } from "../../../ops/restore/state.ts";
 import { sha256File } from "../../../ops/shared/files.ts";
 import { createLogger } from "../../../infra/logger.ts";
 import { runToolOk } from "../../../ops/shared/process.ts";
+import { toolEnv } from "../../support/env.ts";
 import { waitUntil } from "../../support/wait.ts";
 import { docker, startStandIns } from "../support/containers.ts";
-import { tempDir, writeScript } from "../support/files.ts";
-import { restoreConfig } from "../support/restore.ts";
+import { tempDir } from "../support/files.ts";
+import { dropFile, fileIdentity, hangingPgRestore, restoreConfig, restoreEnv } from "../support/restore.ts";
 import type { ScratchDb } from "../support/postgres.ts";
 import { adminUrl, createScratchDb, pgBin, query, rowCounts, seed } from "../support/postgres.ts";
 
@@ -32,28 +33,6 @@ let dumps: Record<string, string>;
 
 function config(watch: string, extra: Record<string, string> = {}): RestoreConfig {
   return restoreConfig(target.url, watch, standIns.names, extra);
-}
-
-async function drop(name: string, file: string) {
-  const watch = (await tempDir("restore-watch")).path;
-  cleanups.push(() => runToolOk("rm", ["-rf", watch]));
-  await mkdir(join(watch, "incoming"), { recursive: true });
-  const path = join(watch, "incoming", name);
-  await copyFile(file, path);
-  return { watch, path };
-}
-
-/** A pg_restore that lists and verifies as usual but hangs once asked to load (`--exit-on-error`). */
-function hangingPgRestore(dir: string): Promise<string> {
-  return writeScript(
-    join(dir, "pg_restore-hang"),
-    `case "$*" in *--exit-on-error*) exec sleep 3600;; esac\nexec ${pgBin("pg_restore")} "$@"`,
-  );
-}
-
-async function identity(path: string) {
-  const { sha256, size } = await sha256File(path);
-  return { sha256, size };
 }
 
 /**
@@ -80,7 +59,7 @@ async function restoreObserved(cfg: RestoreConfig, path: string) {
       },
     },
     path,
-    await identity(path),
+    await fileIdentity(path),
   );
   return { result, during };
 }
@@ -135,7 +114,7 @@ describe("restore", () => {
     "a %s dump is restored while the app containers are stopped, and they run again after",
     async (type) => {
       const file = dumps[type]!;
-      const { watch, path } = await drop(`drop-${type.replace(" ", "-")}.bin`, file);
+      const { watch, path } = await dropFile(`drop-${type.replace(" ", "-")}.bin`, file, cleanups);
       const cfg = config(watch);
       const before = await targetDatabases();
       const { result, during } = await restoreObserved(cfg, path);
@@ -164,7 +143,7 @@ describe("restore", () => {
     await query(target.url, "CREATE TABLE IF NOT EXISTS marker (v text); INSERT INTO marker VALUES ('live')");
     const liveCounts = await rowCounts(target.url);
     const before = await targetDatabases();
-    const { watch, path } = await drop("broken.sql", join(work, "broken.sql"));
+    const { watch, path } = await dropFile("broken.sql", join(work, "broken.sql"), cleanups);
     const { result, during } = await restoreObserved(config(watch), path);
     expect(result.status).toBe("failed");
     expect(result.error).toMatch(/psql exited with code 3.*division by zero/);
@@ -182,7 +161,7 @@ describe("restore", () => {
     const before = await targetDatabases();
     const doomed = await startStandIns("ops-restore-gone", ["api"]);
     cleanups.push(doomed.remove);
-    const { watch, path } = await drop("stop-fails.dump", dumps.custom!);
+    const { watch, path } = await dropFile("stop-fails.dump", dumps.custom!, cleanups);
     // A load that would never end by itself: the run only finishes if the failed stop cuts it short.
     const hang = await hangingPgRestore(watch);
     const cfg = config(watch, {
@@ -200,7 +179,7 @@ describe("restore", () => {
         },
       },
       path,
-      await identity(path),
+      await fileIdentity(path),
     );
     expect(result.status).toBe("failed");
     expect(result.error).toMatch(/^\(HTTP code 404\) no such container/);
@@ -214,13 +193,13 @@ describe("restore", () => {
   it("files that are not dumps, or whose manifest does not match, fail before anything is stopped", async () => {
     const junk = join(work, "junk.dump");
     await writeFile(junk, "MZ this is not a database dump\0\0");
-    const a = await drop("junk.dump", junk);
+    const a = await dropFile("junk.dump", junk, cleanups);
     const r1 = await restoreObserved(config(a.watch), a.path);
     expect(r1.result.status).toBe("failed");
     expect(r1.result.error).toMatch(/not a PostgreSQL custom-format dump/);
     expect(r1.during).toEqual([]);
 
-    const b = await drop("app.dump", dumps.custom!);
+    const b = await dropFile("app.dump", dumps.custom!, cleanups);
     await writeFile(
       b.path + ".manifest.json",
       JSON.stringify({ ...JSON.parse(JSON.stringify(await fakeManifest())), sha256: "f".repeat(64) }),
@@ -247,7 +226,7 @@ describe("restore", () => {
       "manual",
     );
     expect(backup.status).toBe("ok");
-    const { watch, path } = await drop(backup.artefact!.file, join(out.path, backup.artefact!.file));
+    const { watch, path } = await dropFile(backup.artefact!.file, join(out.path, backup.artefact!.file), cleanups);
     await copyFile(join(out.path, backup.artefact!.file + ".manifest.json"), path + ".manifest.json");
     await query(target.url, "DROP TABLE IF EXISTS marker");
     await query(target.url, "DELETE FROM solves");
@@ -261,26 +240,13 @@ describe("restore", () => {
     await query(target.url, "CREATE TABLE IF NOT EXISTS marker (v text); INSERT INTO marker VALUES ('before-crash')");
     const liveCounts = await rowCounts(target.url);
     const before = await targetDatabases();
-    const { watch, path } = await drop("crash.dump", dumps.custom!);
+    const { watch, path } = await dropFile("crash.dump", dumps.custom!, cleanups);
     // pg_restore hangs when it starts loading data, so the kill lands in the middle of the restore.
     const hang = await hangingPgRestore(watch);
     const cfg = config(watch, { PG_RESTORE_BIN: hang });
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      RESTORE_DATABASE_URL: target.url,
-      RESTORE_WATCH_DIR: watch,
-      RESTORE_STOP_CONTAINERS: standIns.names.join(","),
-      RESTORE_STOP_TIMEOUT_SECONDS: "5",
-      RESTORE_MAINTENANCE_FLAG_FILE: cfg.RESTORE_MAINTENANCE_FLAG_FILE,
-      RESTORE_LOCK_FILE: cfg.RESTORE_LOCK_FILE,
-      RESTORE_PRE_BACKUP_DIR: cfg.RESTORE_PRE_BACKUP_DIR,
-      PG_DUMP_BIN: pgBin("pg_dump"),
-      PG_RESTORE_BIN: hang,
-      PSQL_BIN: pgBin("psql"),
-      LOG_LEVEL: "silent",
-    };
+    const env = restoreEnv(target.url, watch, standIns.names, { PG_RESTORE_BIN: hang });
     const child = spawn(process.execPath, ["ops/restore/main.ts", "restore", path], {
-      env,
+      env: { ...toolEnv(), ...env, LOG_LEVEL: "silent" },
       detached: true,
       stdio: "ignore",
     });
@@ -331,7 +297,7 @@ describe("restore", () => {
     await writeFile(live + "-wal", "stale wal");
     make(join(work, "new.db"), 25);
     await writeFile(join(work, "new.db.gz"), gzipSync(await readFile(join(work, "new.db"))));
-    const { watch, path } = await drop("snapshot.db.gz", join(work, "new.db.gz"));
+    const { watch, path } = await dropFile("snapshot.db.gz", join(work, "new.db.gz"), cleanups);
     const { result } = await restoreObserved(config(watch, { RESTORE_SQLITE_PATH: live }), path);
     expect(result.status).toBe("ok");
     expect(result.kind).toBe("sqlite");

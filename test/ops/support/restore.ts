@@ -4,7 +4,7 @@ import type { RestoreConfig } from "../../../ops/restore/config.ts";
 import { loadRestoreConfig } from "../../../ops/restore/config.ts";
 import { sha256File } from "../../../ops/shared/files.ts";
 import { runToolOk } from "../../../ops/shared/process.ts";
-import { tempDir } from "./files.ts";
+import { tempDir, writeScript } from "./files.ts";
 import { pgBin } from "./postgres.ts";
 
 /** The environment of a restore into `databaseUrl` that stops `stop`, with everything under `watch`. */
@@ -48,4 +48,12 @@ export async function dropFile(name: string, file: string, cleanups: (() => Prom
 export async function fileIdentity(path: string) {
   const { sha256, size } = await sha256File(path);
   return { sha256, size };
+}
+
+/** A pg_restore that lists and verifies as usual but hangs once asked to load (`--exit-on-error`), in `dir`. */
+export function hangingPgRestore(dir: string): Promise<string> {
+  return writeScript(
+    join(dir, "pg_restore-hang"),
+    `case "$*" in *--exit-on-error*) exec sleep 3600;; esac\nexec ${pgBin("pg_restore")} "$@"`,
+  );
 }
