@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { restartContainers } from "../../../ops/restore/containers.ts";
 import { createLogger } from "../../../infra/logger.ts";
-import { docker, TEST_LABEL } from "../support/containers.ts";
+import { docker, removeTestContainers, TEST_LABEL } from "../support/containers.ts";
 
 const log = createLogger("test-restore-restart", "silent");
 const run = `ops-restart-${randomBytes(4).toString("hex")}`;
@@ -23,14 +23,7 @@ async function slowToBeHealthy(service: string): Promise<string> {
 
 const startedAt = async (name: string) => Date.parse((await docker.getContainer(name).inspect()).State.StartedAt);
 
-afterAll(async () => {
-  const all = await docker.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=${run}`] } });
-  for (const c of all)
-    await docker
-      .getContainer(c.Id)
-      .remove({ force: true })
-      .catch(() => {});
-});
+afterAll(() => removeTestContainers(run));
 
 describe("restarting after a restore", () => {
   it("starts the stopped containers at once, then RESTORE_START_CONTAINERS in their order, each waited for", async () => {

@@ -4,6 +4,16 @@ import Docker from "dockerode";
 export const docker = new Docker();
 export const TEST_LABEL = "org.ctf-instancer.ops-test";
 
+/** Removes every container labelled with the test run `run`, whatever its state. */
+export async function removeTestContainers(run: string): Promise<void> {
+  const all = await docker.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=${run}`] } });
+  for (const c of all)
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => {});
+}
+
 /** Busybox containers standing in for the app services, labelled with this file's run id for cleanup. */
 export async function startStandIns(prefix: string, services: string[]) {
   const run = `${prefix}-${randomBytes(4).toString("hex")}`;
@@ -28,13 +38,6 @@ export async function startStandIns(prefix: string, services: string[]) {
       for (const n of names) out[n] = (await docker.getContainer(n).inspect()).State.Running;
       return out;
     },
-    async remove() {
-      const all = await docker.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=${run}`] } });
-      for (const c of all)
-        await docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => {});
-    },
+    remove: () => removeTestContainers(run),
   };
 }
