@@ -201,7 +201,6 @@ client_config() { # lab
   cat >"$dir/config.json" <<JSON
 { "proxies": { "default": { "httpProxy": "$proxy", "httpsProxy": "$proxy", "noProxy": "localhost,127.0.0.1,::1,$(subnet "$lab").0/24" } } }
 JSON
-  echo "$dir"
 }
 
 print_env() { # lab index
@@ -212,7 +211,7 @@ print_env() { # lab index
 }
 
 lab_down() { # lab
-  local lab="$1" name i
+  local lab="$1" i
   for nsfile in /var/run/netns/ctfi-"$lab"-*; do
     [ -e "$nsfile" ] || continue
     i="${nsfile##*-}"
@@ -254,7 +253,7 @@ case "$cmd" in
     flock -w 300 8 || die "another engine-lab.sh holds the lock of lab $lab"
     for i in $(seq 1 "$count"); do engine_up "$lab" "$i"; done
     proxy_up "$lab"
-    client_config "$lab" >/dev/null
+    client_config "$lab"
     for i in $(seq 1 "$count"); do print_env "$lab" "$i"; done
     ;;
   env)
