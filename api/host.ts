@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Registry, collectDefaultMetrics } from "prom-client";
@@ -9,6 +10,7 @@ import { createInstanceQueue } from "../infra/queue.ts";
 import { createApiRedis } from "../infra/redis.ts";
 import { endpoints } from "../functions/index.ts";
 import { createApp } from "../http/app.ts";
+import { answerClientErrors } from "../http/client-errors.ts";
 import { loadCatalogue } from "./catalogue.ts";
 import type { AppDeps } from "../http/deps.ts";
 import { InstanceWaiter } from "../domain/instance-waiter.ts";
@@ -40,6 +42,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Runni
 
   const app = createApp(deps, endpoints);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
+  answerClientErrors(server as Server);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

@@ -15,6 +15,9 @@ export const ERROR_STATUS = {
   not_running: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  // Refused by Node's HTTP parser before any route (http/client-errors.ts).
+  request_timeout: 408,
+  headers_too_large: 431,
   rate_limited: 429,
   cooldown: 429,
   // 429, not 503: a full event is not an outage, and a gateway must not turn it into a maintenance page.

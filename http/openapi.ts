@@ -21,6 +21,7 @@ const ERROR_DESCRIPTION: Record<number, string> = {
   409: "Conflict with the instance's or challenge's current state",
   413: "Request body over 16 KiB",
   415: "Content-Type is not application/json",
+  431: "Request headers over 16 KiB",
   429: "Refused for now (cooldown, capacity); retry after Retry-After seconds",
   500: "Internal error",
   502: "The instance failed to start for a reason of the challenge's (image missing, container exits, port never served)",
@@ -109,9 +110,12 @@ export function buildOpenApi(endpoints: readonly Endpoint[], version: string): o
   };
 }
 
-/** What any endpoint may answer besides its own errors: every route can fail with 500 or be unavailable. */
+/**
+ * What any endpoint may answer besides its own errors: every route can fail with 500 or be unavailable, and any
+ * request can carry headers over the server's limit.
+ */
 function errorStatuses(ep: Endpoint): number[] {
-  const statuses = new Set([...(ep.errors ?? []), 500, 503]);
+  const statuses = new Set([...(ep.errors ?? []), 431, 500, 503]);
   if (ep.auth === "token") statuses.add(401);
   if (ep.body) for (const s of [400, 413, 415]) statuses.add(s);
   if (ep.query || ep.params) statuses.add(400);

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentContainers } from "../support/docker.ts";
 import { TEST_TOKEN, TestStack } from "../support/stack.ts";
@@ -148,6 +149,24 @@ describe("bad input gets a 4xx envelope and creates nothing", () => {
     }
     const ok = await stack.request("PUT", "/challenges/tiny", { body: { image: "a", port: 80, cpus: 0.01 } });
     expect(ok).toMatchObject({ status: 201, body: { cpus: 0.01 } });
+  });
+
+  it("headers over 16 KiB and bytes that are not HTTP get the envelope too, not Node's bare status line", async () => {
+    const big = await stack.request("GET", "/challenges", { headers: { "x-filler": "a".repeat(20_000) } });
+    expectEnvelope(big, 431, "headers_too_large");
+
+    const { port } = new URL(stack.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1", () => socket.write("NOT HTTP AT ALL\r\n\r\n"));
+      let text = "";
+      socket.on("data", (d: Buffer) => (text += d.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer).toMatch(/\r\ncontent-type: application\/json\r\n/i);
+    const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
+    expect(body.error).toMatchObject({ code: "bad_request", message: "the request is not valid HTTP" });
   });
 
   it("the Authorization scheme name is case-insensitive", async () => {
