@@ -46,3 +46,26 @@ export async function withTransaction<T>(db: Db, fn: (client: pg.PoolClient) => 
     client.release();
   }
 }
+
+/**
+ * Runs `fn` while this process holds the PostgreSQL advisory lock named `key`, or returns null at once when another
+ * session holds it. The lock lives on its own connection, so a holder that crashes never keeps it.
+ */
+export async function withExclusiveLock<T>(db: Db, key: string, fn: () => Promise<T>): Promise<{ value: T } | null> {
+  const client = await db.connect();
+  let held = false;
+  let broken: Error | undefined;
+  try {
+    const res = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [
+      key,
+    ]);
+    held = res.rows[0]!.ok;
+    return held ? { value: await fn() } : null;
+  } finally {
+    if (held)
+      await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [key]).catch((err: Error) => {
+        broken = err; // the connection is discarded below, and the lock with it
+      });
+    client.release(broken);
+  }
+}

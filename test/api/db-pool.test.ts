@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createDb, withTransaction } from "../../infra/db.ts";
+import { createDb, withExclusiveLock, withTransaction } from "../../infra/db.ts";
 import { testEnv } from "../support/env.ts";
 
 describe("database pool", () => {
@@ -16,6 +16,24 @@ describe("database pool", () => {
       await holder;
     } finally {
       await db.end();
+    }
+  });
+
+  it("an exclusive lock runs one holder at a time and refuses another at once", async () => {
+    const db = createDb(testEnv.databaseUrl, { max: 2 });
+    const other = createDb(testEnv.databaseUrl, { max: 2 });
+    const key = `test:${Math.random()}`;
+    try {
+      let release!: () => void;
+      const first = withExclusiveLock(db, key, () => new Promise<string>((r) => (release = () => r("first"))));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await withExclusiveLock(other, key, async () => "second")).toBeNull();
+      release();
+      expect(await first).toEqual({ value: "first" });
+      expect(await withExclusiveLock(other, key, async () => "third")).toEqual({ value: "third" });
+    } finally {
+      await db.end();
+      await other.end();
     }
   });
 

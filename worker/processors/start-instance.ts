@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from "bullmq";
 import { getChallenge, type ChallengeRow } from "../../domain/challenges.ts";
 import { issuedFlag } from "../../domain/flags.ts";
 import { getInstance, transition, type InstanceRow } from "../../domain/instances.ts";
+import { withExclusiveLock } from "../../infra/db.ts";
 import { instanceJobSchema, JOB, scheduleExpiry, type InstanceJob } from "../../infra/queue.ts";
 import { ttlSeconds } from "../../domain/lifecycle/expiry.ts";
 import type { WorkerDeps } from "../deps.ts";
@@ -16,7 +17,12 @@ import { defineProcessor } from "./define.ts";
 export const startInstance = defineProcessor({
   name: JOB.start,
   payload: instanceJobSchema,
-  run: (payload, job, deps) => start(payload, job, deps),
+  async run(payload, job, deps) {
+    // Two runs of one start can be enqueued at once (a job lost with Redis is enqueued again while the first still
+    // runs): only one may drive the instance, or one removes the workload the other is starting.
+    const ran = await withExclusiveLock(deps.db, `ctfi:start:${payload.instanceId}`, () => start(payload, job, deps));
+    if (!ran) deps.logger.info({ instanceId: payload.instanceId }, "start skipped: another run of it is in progress");
+  },
 });
 
 async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: WorkerDeps): Promise<void> {
@@ -48,10 +54,6 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
       ttlSeconds: ttlSeconds(challenge, config.DEFAULT_TTL_SECONDS),
     });
     if (!running) {
-      if (await finishedByTwin(deps, instanceId)) {
-        log.info("instance already running: a second run of this start finished first");
-        return;
-      }
       // Removal was asked for while we were starting; the row wins.
       await removeInstance(engine, instanceId, 0);
       log.info("instance no longer wanted after start; container removed");
@@ -66,10 +68,6 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
       "instance running",
     );
   } catch (err) {
-    if (await finishedByTwin(deps, instanceId)) {
-      log.info({ err: String(err) }, "start failed, but a second run of it already has the instance running");
-      return;
-    }
     await removeInstance(engine, instanceId, 0).catch((cleanupErr: unknown) =>
       log.error({ err: cleanupErr }, "could not remove container after failed start; the reconciler will"),
     );
@@ -92,15 +90,6 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
     log.error({ err: reason }, "instance failed to start");
     throw new UnrecoverableError(reason);
   }
-}
-
-/**
- * Two runs of one start can overlap (a job lost with Redis is enqueued again while the first still runs; both
- * reuse the same workload). When the other run has already moved the row to `running`, this one must neither
- * remove that workload nor record a failure.
- */
-async function finishedByTwin(deps: WorkerDeps, instanceId: string): Promise<boolean> {
-  return (await getInstance(deps.db, instanceId))?.state === "running";
 }
 
 /** The engine starts the workload; then its port has to really serve. Returns where it answers. */
