@@ -41,6 +41,20 @@ export const challengeSpecSchema = z.strictObject({
   egress: z.boolean().default(false),
   /** Start the container again when it exits, up to MAX_RESTARTS times. */
   restart_on_exit: z.boolean().default(false),
+  placement: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^(node\.(id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9_.-]+)|engine\.labels\.[A-Za-z0-9_.-]+) *(==|!=) *[A-Za-z0-9_.*/:-]+$/,
+          "must be a Swarm placement constraint: node.<attribute> or engine.labels.<name>, == or !=, and a value",
+        ),
+    )
+    .max(16)
+    .default([])
+    .describe(
+      "Swarm placement constraints (ENGINE=swarm), e.g. node.labels.tier==pwn; every one must hold on the node. Ignored by ENGINE=docker",
+    ),
   /** Per-team flag template, `{}` marks where the team's HMAC goes, e.g. `flag{{}}`. */
   flag_format: storableString()
     .max(200)
@@ -62,7 +76,7 @@ export interface ChallengeRow extends ChallengeSpec {
 }
 
 const COLUMNS = `id, image, port, memory_mb, cpus::float8 AS cpus, pids_limit, ttl_seconds, env, cap_add, read_only,
-  egress, restart_on_exit, flag_format, created_at, updated_at`;
+  egress, restart_on_exit, flag_format, placement, created_at, updated_at`;
 
 export async function listChallenges(db: DbClient): Promise<ChallengeRow[]> {
   return (await db.query<ChallengeRow>(`SELECT ${COLUMNS} FROM challenges ORDER BY id`)).rows;
@@ -81,11 +95,11 @@ export async function upsertChallenge(
 ): Promise<{ row: ChallengeRow; created: boolean }> {
   const res = await db.query<ChallengeRow & { created: boolean }>(
     `INSERT INTO challenges (id, image, port, memory_mb, cpus, pids_limit, ttl_seconds, env, cap_add, read_only,
-       egress, restart_on_exit, flag_format)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       egress, restart_on_exit, flag_format, placement)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      ON CONFLICT (id) DO UPDATE SET image = $2, port = $3, memory_mb = $4, cpus = $5, pids_limit = $6,
        ttl_seconds = $7, env = $8, cap_add = $9, read_only = $10, egress = $11, restart_on_exit = $12,
-       flag_format = $13, updated_at = now()
+       flag_format = $13, placement = $14, updated_at = now()
      RETURNING ${COLUMNS}, (xmax = 0) AS created`,
     [
       id,
@@ -101,6 +115,7 @@ export async function upsertChallenge(
       spec.egress,
       spec.restart_on_exit,
       spec.flag_format,
+      spec.placement,
     ],
   );
   const { created, ...row } = res.rows[0]!;

@@ -12,8 +12,8 @@ export function canonicalImageRef(ref: string): string {
 }
 
 export interface EngineFacts {
-  /** Tags, digests and ids of every image the engine holds. */
-  refs: string[];
+  /** Tags, digests and ids of every image the engine holds; null when it cannot tell (a cluster's nodes pull). */
+  refs: string[] | null;
   /** CPUs the engine has: a container may not ask for more. */
   cpus: number;
 }
@@ -32,8 +32,8 @@ export async function readEngineReport(
   db: DbClient,
   deployment: string,
   image: string,
-): Promise<{ imagePresent: boolean; cpus: number | null; reportedAt: Date } | null> {
-  const res = await db.query<{ present: boolean; cpus: number | null; reported_at: Date }>(
+): Promise<{ imagePresent: boolean | null; cpus: number | null; reportedAt: Date } | null> {
+  const res = await db.query<{ present: boolean | null; cpus: number | null; reported_at: Date }>(
     "SELECT $2 = ANY(refs) AS present, cpus, reported_at FROM engine_reports WHERE deployment = $1",
     [deployment, canonicalImageRef(image)],
   );

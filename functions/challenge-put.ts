@@ -24,7 +24,7 @@ async function engineWarnings(deps: AppDeps, spec: { image: string; cpus: number
   if (!seen) return [`image '${spec.image}' not checked: no worker has reported the Docker engine yet`];
   const asOf = `as of ${seen.reportedAt.toISOString()}`;
   const warnings: string[] = [];
-  if (!seen.imagePresent)
+  if (seen.imagePresent === false)
     warnings.push(
       `image '${spec.image}' is not on the Docker engine (${asOf}): build or load it there, or instances of this challenge fail to start`,
     );

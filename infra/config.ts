@@ -73,6 +73,8 @@ const apiSchema = baseSchema.extend({
 });
 
 const workerSchema = baseSchema.extend({
+  // What runs the instances: the one Docker engine at DOCKER_HOST, or the Swarm cluster it manages.
+  ENGINE: z.enum(["docker", "swarm"], { error: "must be docker or swarm" }).default("docker"),
   PUBLIC_HOST: apiSchema.shape.PUBLIC_HOST,
   PORT_BIND_ADDRESS: hostAddress.default("0.0.0.0"),
   // Where the worker reaches published ports to check a challenge is up; defaults to the bind address,

@@ -11,13 +11,14 @@ import { removeInstance } from "./engine/engine.ts";
  * A running instance lost its container (it exited, or vanished): start it again where the challenge asks for
  * that and restarts remain, else mark the row failed with the reason and clear what is left.
  */
-export async function handleDeath(deps: WorkerDeps, row: InstanceRow, reason: string): Promise<void> {
+export async function handleDeath(deps: WorkerDeps, row: InstanceRow, reason: string, movable = false): Promise<void> {
   if (row.state !== "running") return;
   const log = deps.logger.child({ instanceId: row.id, requestId: row.request_id });
-  const next = afterDeath(await getChallenge(deps.db, row.challenge_id), row.restarts, deps.config.MAX_RESTARTS);
+  const challenge = await getChallenge(deps.db, row.challenge_id);
+  const next = afterDeath(challenge, row.restarts, deps.config.MAX_RESTARTS, movable);
   if (next.action === "restart") {
     const moved = await transition(deps.db, row.id, ["running"], "starting", {
-      state_reason: `restarting: ${reason}`,
+      state_reason: `${movable ? "moving" : "restarting"}: ${reason}`,
       restarts: next.attempt,
     });
     if (moved) {
@@ -38,12 +39,17 @@ export async function handleDeath(deps: WorkerDeps, row: InstanceRow, reason: st
  * replayed after the engine comes back may tell of one the instance has already been restarted from: a workload
  * that runs now is alive, whatever the report says.
  */
-export async function onWorkloadDied(deps: WorkerDeps, instanceId: string, reason: string): Promise<void> {
+export async function onWorkloadDied(
+  deps: WorkerDeps,
+  instanceId: string,
+  reason: string,
+  movable = false,
+): Promise<void> {
   if (!UUID_PATTERN.test(instanceId)) return; // no row can match; the reconciler removes the workload
   const row = await getInstance(deps.db, instanceId);
   if (!row) return;
   if (row.container_id && (await isRunningNow(deps, row.container_id))) return;
-  await handleDeath(deps, row, reason);
+  await handleDeath(deps, row, reason, movable);
 }
 
 async function isRunningNow(deps: WorkerDeps, ref: string): Promise<boolean> {
@@ -87,7 +93,7 @@ export async function reconcile(deps: WorkerDeps): Promise<{ orphans: number; de
         orphans++;
       } else if (row.state === "running" && w.seen.state === "exited" && !(await isRunningNow(deps, w.ref))) {
         // Workloads were listed before the rows: one seen `created` may have started and gone live since.
-        await handleDeath(deps, row, w.seen.reason);
+        await handleDeath(deps, row, w.seen.reason, w.seen.movable);
         deaths++;
       }
     });

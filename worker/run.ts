@@ -1,12 +1,13 @@
 import type { Server } from "node:http";
 import { Worker } from "bullmq";
+import type Docker from "dockerode";
 import type { WorkerConfig } from "../infra/config.ts";
 import { createDb } from "../infra/db.ts";
 import type { Logger } from "../infra/logger.ts";
 import { createInstanceQueue, INSTANCE_QUEUE, JOB, type JobName, type JobPayload } from "../infra/queue.ts";
 import { createWorkerRedis } from "../infra/redis.ts";
 import type { WorkerDeps } from "./deps.ts";
-import { DockerEngine } from "./docker/engine.ts";
+import { createEngine } from "./engine/create.ts";
 import { metricsRoute, serveProbes } from "../infra/probe-server.ts";
 import { createWorkerMetrics } from "./metrics.ts";
 import { PortProber } from "./port-probe.ts";
@@ -23,14 +24,14 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
+/** `docker`: the client of the engine (else DOCKER_HOST's); tests hand one of their own lab's. */
+export async function startWorker(
+  config: WorkerConfig,
+  logger: Logger,
+  opts: { docker?: Docker } = {},
+): Promise<RunningWorker> {
+  const engine = await createEngine(config, logger, opts.docker);
   const db = createDb(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY + 4 });
-  const engine = DockerEngine.fromEnvironment({
-    deployment: config.DEPLOYMENT_NAME,
-    publicHost: config.PUBLIC_HOST,
-    probeHost: config.PORT_CHECK_HOST,
-    logger,
-  });
   const connection = createWorkerRedis(config.REDIS_URL);
   connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
   const queue = createInstanceQueue(connection, config.QUEUE_PREFIX);
@@ -77,7 +78,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const scheduleCheck = setInterval(recreateSchedules, SCHEDULE_CHECK_MS);
 
   const deaths = await engine.watchDeaths({
-    onDeath: (instanceId, reason) => onWorkloadDied(deps, instanceId, reason),
+    onDeath: (instanceId, reason, movable) => onWorkloadDied(deps, instanceId, reason, movable),
     onResume: () => reconcile(deps),
   });
   const metricsServer = config.METRICS_PORT

@@ -1,14 +1,18 @@
-// What happens when a running instance's container dies.
+// What happens when a running instance's workload dies.
 
 export type AfterDeath = { action: "restart"; attempt: number } | { action: "fail" };
 
-/** Restarted while the challenge asks for it and restarts remain (MAX_RESTARTS), else failed with the reason. */
+/**
+ * Restarted while restarts remain (MAX_RESTARTS) and either the challenge asks for it or the workload did not fail
+ * itself (`movable`: its node was lost or drained, so it starts again elsewhere); else failed with the reason.
+ */
 export function afterDeath(
   challenge: { restart_on_exit: boolean } | null,
   restartsSoFar: number,
   maxRestarts: number,
+  movable = false,
 ): AfterDeath {
-  if (challenge?.restart_on_exit && restartsSoFar < maxRestarts)
+  if (challenge && (challenge.restart_on_exit || movable) && restartsSoFar < maxRestarts)
     return { action: "restart", attempt: restartsSoFar + 1 };
   return { action: "fail" };
 }

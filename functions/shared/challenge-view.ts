@@ -15,6 +15,7 @@ export const challengeViewSchema = z.object({
   egress: z.boolean(),
   restart_on_exit: z.boolean(),
   flag_format: z.string().nullable(),
+  placement: z.array(z.string()),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -35,6 +36,7 @@ export function challengeView(row: ChallengeRow): z.infer<typeof challengeViewSc
     egress: row.egress,
     restart_on_exit: row.restart_on_exit,
     flag_format: row.flag_format,
+    placement: row.placement,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

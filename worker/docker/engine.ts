@@ -1,8 +1,7 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import type { EngineFacts } from "../../domain/engine-report.ts";
 import type { Logger } from "../../infra/logger.ts";
 import {
-  PermanentStartError,
   type DeathHandlers,
   type Engine,
   type EngineObject,
@@ -13,7 +12,7 @@ import {
   type StartPlan,
 } from "../engine/engine.ts";
 import { addresses, containerExit, createAndStart, removeInstanceContainers } from "./containers.ts";
-import { isEngineUnreachable, isNotFound, isTransientDockerError } from "./errors.ts";
+import { classifyDockerFailure, isNotFound } from "./errors.ts";
 import { DockerEventWatcher } from "./events.ts";
 import { engineImageRefs } from "./images.ts";
 import { instanceObjectName, LABEL } from "./labels.ts";
@@ -43,11 +42,6 @@ export class DockerEngine implements Engine {
     this.publicHost = opts.publicHost;
     this.probeHost = opts.probeHost;
     this.logger = opts.logger;
-  }
-
-  /** Dockerode reads DOCKER_HOST (and its TLS variables) or uses the local socket. */
-  static fromEnvironment(opts: Omit<DockerEngineOptions, "docker">): DockerEngine {
-    return new DockerEngine({ ...opts, docker: new Docker() });
   }
 
   async start(plan: StartPlan): Promise<StartedWorkload> {
@@ -125,7 +119,6 @@ export class DockerEngine implements Engine {
   }
 
   classify(err: unknown): FailureKind {
-    if (err instanceof PermanentStartError || !isTransientDockerError(err)) return "permanent";
-    return isEngineUnreachable(err) ? "unreachable" : "transient";
+    return classifyDockerFailure(err);
   }
 }

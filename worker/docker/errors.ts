@@ -1,3 +1,5 @@
+import { PermanentStartError, type FailureKind } from "../engine/engine.ts";
+
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
 
 export const isNotFound = (err: unknown) => statusOf(err) === 404;
@@ -22,6 +24,12 @@ export const isStaleAttachment = (err: unknown) => STALE_ATTACHMENT.test(String(
  * (the failed attempt's cleanup removes the container, and the network once nothing holds it, so the next attempt
  * starts over).
  */
+/** How to treat a failed start, for an engine spoken to through the Docker API. */
+export function classifyDockerFailure(err: unknown): FailureKind {
+  if (err instanceof PermanentStartError || !isTransientDockerError(err)) return "permanent";
+  return isEngineUnreachable(err) ? "unreachable" : "transient";
+}
+
 export function isTransientDockerError(err: unknown): boolean {
   if (isStaleAttachment(err)) return true;
   const status = statusOf(err);

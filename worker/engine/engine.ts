@@ -62,8 +62,12 @@ export interface StartedWorkload {
   direct: Endpoint | null;
 }
 
-/** `running` also covers a workload made but not started yet: only an exit is a death. */
-export type Observation = { state: "running" } | { state: "exited"; reason: string } | { state: "missing" };
+/**
+ * `running` also covers a workload made but not started yet: only an exit is a death. `movable`: the workload did
+ * not fail itself, its node went away (lost or drained), so the instance may start again elsewhere.
+ */
+export type Observation =
+  { state: "running" } | { state: "exited"; reason: string; movable?: boolean } | { state: "missing" };
 
 export interface EngineObject {
   kind: "workload" | "network";
@@ -79,7 +83,7 @@ export interface OurObjects {
 }
 
 export interface DeathHandlers {
-  onDeath(instanceId: string, reason: string): Promise<void>;
+  onDeath(instanceId: string, reason: string, movable?: boolean): Promise<void>;
   /** The feed was broken and is back: deaths in the gap may be missed, so look at everything again. */
   onResume(): Promise<unknown>;
 }

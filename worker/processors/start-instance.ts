@@ -50,7 +50,8 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
       host_port: workload.answersAt.port,
       address: `http://${workload.answersAt.host}:${workload.answersAt.port}`,
       error: null,
-      state_reason: null,
+      // A move (its node was lost or drained) stays told: the address changed, and the API says why.
+      state_reason: row.state_reason?.startsWith("moving: ") ? row.state_reason.replace(/^moving/, "moved") : null,
       ttlSeconds: ttlSeconds(challenge, config.DEFAULT_TTL_SECONDS),
     });
     if (!running) {

@@ -1,0 +1,35 @@
+import Docker from "dockerode";
+import type { WorkerConfig } from "../../infra/config.ts";
+import type { Logger } from "../../infra/logger.ts";
+import { DockerEngine } from "../docker/engine.ts";
+import { SwarmEngine } from "../swarm/engine.ts";
+import { assertSwarmManager } from "../swarm/preflight.ts";
+import type { Engine } from "./engine.ts";
+
+/**
+ * The engine ENGINE names, on the Docker API at DOCKER_HOST (dockerode reads it, and its TLS variables, when no
+ * client is given). A swarm engine must be a manager: told at start, not at the first instance.
+ */
+export async function createEngine(
+  config: WorkerConfig,
+  logger: Logger,
+  docker: Docker = new Docker(),
+): Promise<Engine> {
+  if (config.ENGINE === "swarm") {
+    await assertSwarmManager(docker);
+    return new SwarmEngine({
+      docker,
+      deployment: config.DEPLOYMENT_NAME,
+      startTimeoutSeconds: config.START_TIMEOUT_SECONDS,
+      stopGraceSeconds: config.STOP_TIMEOUT_SECONDS,
+      logger,
+    });
+  }
+  return new DockerEngine({
+    docker,
+    deployment: config.DEPLOYMENT_NAME,
+    publicHost: config.PUBLIC_HOST,
+    probeHost: config.PORT_CHECK_HOST,
+    logger,
+  });
+}

@@ -1,0 +1,232 @@
+import type Docker from "dockerode";
+import type { EngineFacts } from "../../domain/engine-report.ts";
+import type { Logger } from "../../infra/logger.ts";
+import {
+  PermanentStartError,
+  type DeathHandlers,
+  type Engine,
+  type EngineObject,
+  type FailureKind,
+  type Observation,
+  type OurObjects,
+  type StartedWorkload,
+  type StartPlan,
+} from "../engine/engine.ts";
+import { classifyDockerFailure, isConflict, isNotFound } from "../docker/errors.ts";
+import { instanceFilter, instanceObjectName, LABEL } from "../docker/labels.ts";
+import { SwarmDeathWatch } from "./death-watch.ts";
+import { ensureOverlay, removeOverlay } from "./networks.ts";
+import { serviceSpec, type ServicePlan } from "./service-spec.ts";
+import {
+  isUnscheduled,
+  newestTask,
+  nodeAddress,
+  nodeName,
+  nodePublicHost,
+  observeTask,
+  publishedPort,
+  type SwarmNode,
+  type SwarmTask,
+} from "./tasks.ts";
+
+const TASK_POLL_MS = 250;
+
+export interface SwarmEngineOptions {
+  /** A client of a manager node. */
+  docker: Docker;
+  deployment: string;
+  /** How long a task may take to be placed and run before the start fails. */
+  startTimeoutSeconds: number;
+  /** The stop grace period of every instance's task. */
+  stopGraceSeconds: number;
+  logger: Logger;
+  /** How often the death watch looks at every service (the manager has no task events on 20.10). */
+  pollMs?: number;
+}
+
+/** One service's state as a survey of the swarm saw it. */
+export interface SurveyEntry {
+  serviceId: string;
+  instanceId: string;
+  task: SwarmTask | null;
+  seen: Observation;
+}
+
+/**
+ * A Docker Swarm cluster, through one manager: each instance is one single-replica service on an overlay network
+ * of its own, its port published in host mode on whichever node runs it. Its address names that node.
+ */
+export class SwarmEngine implements Engine {
+  private readonly docker: Docker;
+  private readonly opts: SwarmEngineOptions;
+
+  constructor(opts: SwarmEngineOptions) {
+    this.docker = opts.docker;
+    this.opts = opts;
+  }
+
+  async start(plan: StartPlan): Promise<StartedWorkload> {
+    const network = await ensureOverlay(this.docker, plan.labels);
+    const serviceId = await this.createOrReuse({ ...plan, network, stopGraceSeconds: this.opts.stopGraceSeconds });
+    const { task, node } = await this.runningTask(serviceId, plan);
+    const port = publishedPort(task, plan.challenge.port)!;
+    return {
+      ref: serviceId,
+      answersAt: { host: nodePublicHost(node), port },
+      probeAt: { host: nodeAddress(node), port },
+      // The task's overlay address is not routable from the worker.
+      direct: null,
+    };
+  }
+
+  /** The instance's service: made now, or the one an earlier attempt made if its task still lives. */
+  private async createOrReuse(plan: ServicePlan): Promise<string> {
+    const spec = serviceSpec(plan);
+    try {
+      return ((await this.docker.createService(spec)) as { id: string }).id;
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+    const existing = (await this.docker.getService(spec.Name!).inspect()) as { ID: string };
+    if ((await this.observe(existing.ID)).state === "running") return existing.ID;
+    // Its task ended (a restart after a death): a service without restart policy never runs again, so anew.
+    await this.removeService(existing.ID);
+    return ((await this.docker.createService(spec)) as { id: string }).id;
+  }
+
+  /** Waits until the service's task runs with its port bound, or fails with the swarm's reason. */
+  private async runningTask(serviceId: string, plan: StartPlan): Promise<{ task: SwarmTask; node: SwarmNode }> {
+    const deadline = Date.now() + this.opts.startTimeoutSeconds * 1000;
+    for (;;) {
+      const task = newestTask(await this.tasksOf([serviceId]));
+      const node = task?.NodeID ? await this.node(task.NodeID) : undefined;
+      if (task && node && task.Status?.State === "running" && publishedPort(task, plan.challenge.port))
+        return { task, node };
+      const seen = observeTask(task, node);
+      if (seen.state === "exited") throw new PermanentStartError(startFailure(plan, seen.reason, node));
+      if (Date.now() >= deadline) {
+        const timeout = this.opts.startTimeoutSeconds;
+        throw new PermanentStartError(
+          isUnscheduled(task)
+            ? `no node satisfies the challenge's placement and reservations within ${timeout}s: ${task?.Status?.Err ?? "task not scheduled"}`
+            : `the task did not run within ${timeout}s (state ${task?.Status?.State} on node ${nodeName(node)})`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, TASK_POLL_MS));
+    }
+  }
+
+  async observe(ref: string): Promise<Observation> {
+    try {
+      await this.docker.getService(ref).inspect();
+    } catch (err) {
+      if (isNotFound(err)) return { state: "missing" };
+      throw err;
+    }
+    const task = newestTask(await this.tasksOf([ref]));
+    return observeTask(task, task?.NodeID ? await this.node(task.NodeID) : undefined);
+  }
+
+  /** Removes the instance's services; Swarm stops their tasks on their nodes with the grace period of the spec. */
+  async removeWorkload(instanceId: string): Promise<number> {
+    const services = await this.docker.listServices({ filters: instanceFilter(this.opts.deployment, instanceId) });
+    for (const s of services) await this.removeService(s.ID!);
+    return services.length;
+  }
+
+  removeNetwork(instanceId: string): Promise<void> {
+    return removeOverlay(this.docker, instanceObjectName(this.opts.deployment, instanceId));
+  }
+
+  async removeObject(object: EngineObject): Promise<void> {
+    if (object.kind === "network") await removeOverlay(this.docker, object.ref);
+    else await this.removeService(object.ref);
+  }
+
+  async listOurs(): Promise<OurObjects> {
+    const survey = await this.survey();
+    const scope = { label: [`${LABEL.deployment}=${this.opts.deployment}`] };
+    const networks = await this.docker.listNetworks({ filters: scope });
+    return {
+      workloads: survey.map((e) => ({
+        kind: "workload",
+        ref: e.serviceId,
+        instanceId: e.instanceId,
+        seen: e.seen.state === "missing" ? { state: "running" } : e.seen,
+      })),
+      networks: networks
+        .filter((n) => n.Labels?.[LABEL.instanceId])
+        .map((n) => ({ kind: "network", ref: n.Id, instanceId: n.Labels![LABEL.instanceId]! })),
+    };
+  }
+
+  /** Every service of this deployment with its newest task and what that says, from three listings. */
+  async survey(): Promise<SurveyEntry[]> {
+    const services = await this.docker.listServices({
+      filters: { label: [`${LABEL.deployment}=${this.opts.deployment}`] },
+    });
+    const ours = services.filter((s) => s.Spec?.Labels?.[LABEL.instanceId]);
+    if (ours.length === 0) return [];
+    const tasks = await this.tasksOf(ours.map((s) => s.ID!));
+    const nodes = new Map(((await this.docker.listNodes()) as SwarmNode[]).map((n) => [n.ID, n]));
+    return ours.map((s) => {
+      const task = newestTask(tasks.filter((t) => t.ServiceID === s.ID));
+      return {
+        serviceId: s.ID!,
+        instanceId: s.Spec!.Labels![LABEL.instanceId]!,
+        task,
+        seen: observeTask(task, task?.NodeID ? nodes.get(task.NodeID) : undefined),
+      };
+    });
+  }
+
+  async watchDeaths(handlers: DeathHandlers): Promise<{ close(): void }> {
+    const watch = new SwarmDeathWatch({
+      survey: () => this.survey(),
+      handlers,
+      logger: this.opts.logger,
+      pollMs: this.opts.pollMs,
+    });
+    await watch.start();
+    return watch;
+  }
+
+  /**
+   * Image refs are unknown: each node pulls (or has) its own, so a missing image shows as the task's rejection,
+   * at once. CPUs: the most any one schedulable node has, since one task cannot span nodes.
+   */
+  async facts(): Promise<EngineFacts> {
+    const nodes = (await this.docker.listNodes()) as SwarmNode[];
+    const usable = nodes.filter((n) => n.Spec?.Availability === "active" && n.Status?.State === "ready");
+    const nanoCpus = Math.max(0, ...usable.map((n) => n.Description?.Resources?.NanoCPUs ?? 0));
+    return { refs: null, cpus: Math.floor(nanoCpus / 1e9) };
+  }
+
+  classify(err: unknown): FailureKind {
+    return classifyDockerFailure(err);
+  }
+
+  private async tasksOf(serviceIds: string[]): Promise<SwarmTask[]> {
+    return (await this.docker.listTasks({ filters: { service: serviceIds } })) as SwarmTask[];
+  }
+
+  private async node(id: string): Promise<SwarmNode> {
+    return (await this.docker.getNode(id).inspect()) as SwarmNode;
+  }
+
+  private async removeService(id: string): Promise<void> {
+    await this.docker
+      .getService(id)
+      .remove()
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+  }
+}
+
+/** A task that ended before it ran: a missing image is named as such (the node has no registry access to it). */
+function startFailure(plan: StartPlan, reason: string, node: SwarmNode | undefined): string {
+  if (/no such image|pull access denied|manifest unknown|not found: manifest/i.test(reason))
+    return `image '${plan.challenge.image}' is not available on node ${nodeName(node)}: ${reason}`;
+  return /exited/.test(reason) ? `${reason} before its port accepted connections` : reason;
+}
