@@ -10,6 +10,12 @@
 #   engine-lab.sh env [LAB] [INDEX]   the env lines of one engine: DOCKER_HOST, TEST_ENGINE_HOST (its address),
 #                                     TEST_LAB_HOST (the host as the engines reach it), DOCKER_CONFIG
 #   engine-lab.sh restart LAB INDEX   stop and start one engine (its containers stay, as with a daemon restart)
+#   engine-lab.sh stop LAB INDEX      stop one engine (a node lost); `up` or `restart` brings it back
+#   engine-lab.sh swarm LAB COUNT [EGRESS_INDEX]
+#                                     engines 1..COUNT form a swarm: 1 is the manager (drained: it runs no
+#                                     instance), the others workers. Each node's docker_gwbridge is made first
+#                                     without masquerading, except on EGRESS_INDEX, which is labelled
+#                                     org.ctf-instancer.egress=true. Prints the manager's env.
 #   engine-lab.sh down [LAB|--all] [--purge]
 #                                     stop everything of LAB: processes, mounts, namespaces, veths, bridge, rule;
 #                                     --purge also deletes its state (images, containers' files)
@@ -203,6 +209,46 @@ client_config() { # lab
 JSON
 }
 
+SWARM_POOL=10.212.0.0/16 SWARM_POOL_MASK=27 GWBRIDGE_SUBNET=10.213.0.0/20
+
+# The bridge a node's swarm tasks leave (and are reached) through, made before the node joins: icc off, so two
+# instances' tasks never meet on it, and masquerading only on a node meant for challenges with egress.
+gwbridge() { # lab index masquerade
+  engine_docker "$1" "$2" network inspect docker_gwbridge >/dev/null 2>&1 && return 0
+  engine_docker "$1" "$2" network create --driver bridge --subnet "$GWBRIDGE_SUBNET" \
+    --opt com.docker.network.bridge.name=docker_gwbridge \
+    --opt com.docker.network.bridge.enable_icc=false \
+    --opt com.docker.network.bridge.enable_ip_masquerade="$3" docker_gwbridge >/dev/null
+}
+
+swarm_state() { engine_docker "$1" "$2" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
+
+swarm_up() { # lab count egress-index
+  local lab="$1" count="$2" egress="$3" i token manager node
+  manager="$(engine_ip "$lab" 1)"
+  for i in $(seq 1 "$count"); do
+    [ "$(swarm_state "$lab" "$i")" = active ] && continue
+    gwbridge "$lab" "$i" "$([ "$i" = "$egress" ] && echo true || echo false)"
+    if [ "$i" = 1 ]; then
+      engine_docker "$lab" 1 swarm init --advertise-addr "$manager" --listen-addr "$manager:2377" \
+        --default-addr-pool "$SWARM_POOL" --default-addr-pool-mask-length "$SWARM_POOL_MASK" >/dev/null
+    else
+      token="$(engine_docker "$lab" 1 swarm join-token -q worker)"
+      engine_docker "$lab" "$i" swarm join --token "$token" --advertise-addr "$(engine_ip "$lab" "$i")" \
+        --listen-addr "$(engine_ip "$lab" "$i"):2377" "$manager:2377" >/dev/null
+    fi
+  done
+  engine_docker "$lab" 1 node update --availability drain "$(ns "$lab" 1)" >/dev/null
+  if [ -n "$egress" ]; then
+    engine_docker "$lab" 1 node update --label-add org.ctf-instancer.egress=true "$(ns "$lab" "$egress")" >/dev/null
+  fi
+  for _ in $(seq 1 120); do
+    [ "$(engine_docker "$lab" 1 node ls --format '{{.Status}}' | grep -c Ready)" -ge "$count" ] && return 0
+    sleep 0.5
+  done
+  die "the swarm of lab $lab did not get $count ready nodes"
+}
+
 print_env() { # lab index
   echo "DOCKER_HOST=unix://$(sock "$1" "$2")"
   echo "TEST_ENGINE_HOST=$(engine_ip "$1" "$2")"
@@ -261,6 +307,21 @@ case "$cmd" in
     valid_lab "$lab"
     print_env "$lab" "${2:-1}"
     ;;
+  stop)
+    valid_lab "${1:?LAB}"
+    engine_stop "$1" "${2:?INDEX}"
+    ;;
+  swarm)
+    lab="${1:?LAB}" count="${2:?COUNT}" egress="${3:-}"
+    valid_lab "$lab"
+    [[ "$count" =~ ^[1-9]$ ]] || die "COUNT must be 1-9"
+    [ -z "$egress" ] || [[ "$egress" =~ ^[1-9]$ && "$egress" -le "$count" ]] || die "EGRESS_INDEX must be 1-COUNT"
+    "$0" up "$lab" "$count" >/dev/null
+    exec 8>"$(lab_dir "$lab")/.lock"
+    flock -w 300 8 || die "another engine-lab.sh holds the lock of lab $lab"
+    swarm_up "$lab" "$count" "$egress"
+    print_env "$lab" 1
+    ;;
   restart)
     valid_lab "${1:?LAB}"
     engine_stop "$1" "${2:?INDEX}"
@@ -278,5 +339,5 @@ case "$cmd" in
       lab_down "$lab"
     fi
     ;;
-  *) die "usage: engine-lab.sh up [LAB] [COUNT] | env [LAB] [INDEX] | restart LAB INDEX | down [LAB|--all] [--purge]" ;;
+  *) die "usage: engine-lab.sh up [LAB] [COUNT] | env [LAB] [INDEX] | restart LAB INDEX | stop LAB INDEX | swarm LAB COUNT [EGRESS_INDEX] | down [LAB|--all] [--purge]" ;;
 esac

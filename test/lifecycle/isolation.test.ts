@@ -1,22 +1,10 @@
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker } from "../support/docker.ts";
+import { docker, execIn } from "../support/docker.ts";
 import { testEnv } from "../support/env.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
-/** Runs a command in a container and returns its exit code and output. */
-async function exec(containerId: string, cmd: string[]): Promise<{ code: number; out: string }> {
-  const e = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await e.start({});
-  const chunks: Buffer[] = [];
-  const sink = new PassThrough();
-  sink.on("data", (c: Buffer) => chunks.push(c));
-  docker.modem.demuxStream(stream, sink, sink);
-  await new Promise((resolve) => stream.on("end", resolve));
-  const { ExitCode } = await e.inspect();
-  return { code: ExitCode ?? -1, out: Buffer.concat(chunks).toString("utf8") };
-}
+const exec = (containerId: string, cmd: string[]) => execIn(docker, containerId, cmd);
 
 async function inspectInstance(stack: TestStack, team: string, challenge: string) {
   const res = await stack.request("POST", "/assign", { body: { team_id: team, challenge_id: challenge } });

@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import { LABEL } from "../../worker/docker/labels.ts";
 
@@ -21,4 +22,41 @@ export async function removeDeploymentResources(deployment: string): Promise<voi
       .getNetwork(n.Id)
       .remove()
       .catch(() => {});
+}
+
+/** Removes a test deployment's services and networks from a swarm, through its manager. */
+export async function removeSwarmDeployment(manager: Docker, deployment: string): Promise<void> {
+  const filters = { label: [`${LABEL.deployment}=${deployment}`] };
+  for (const s of await manager.listServices({ filters }))
+    await manager
+      .getService(s.ID!)
+      .remove()
+      .catch(() => {});
+  for (const n of await manager.listNetworks({ filters }))
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const removed = await manager
+        .getNetwork(n.Id)
+        .remove()
+        .then(() => true)
+        .catch((err: { statusCode?: number }) => err.statusCode === 404);
+      if (removed) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+}
+
+/** Runs a command in a container of `engine` and returns its exit code and output. */
+export async function execIn(
+  engine: Docker,
+  containerId: string,
+  cmd: string[],
+): Promise<{ code: number; out: string }> {
+  const e = await engine.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await e.start({});
+  const chunks: Buffer[] = [];
+  const sink = new PassThrough();
+  sink.on("data", (c: Buffer) => chunks.push(c));
+  engine.modem.demuxStream(stream, sink, sink);
+  await new Promise((resolve) => stream.on("end", resolve));
+  const { ExitCode } = await e.inspect();
+  return { code: ExitCode ?? -1, out: Buffer.concat(chunks).toString("utf8") };
 }

@@ -41,6 +41,22 @@ export async function labUp(lab: string, count: number): Promise<LabEngine[]> {
   return engines;
 }
 
+/**
+ * Engines 1..count of `lab` as a swarm: 1 the (drained) manager, the others workers; `egressNode` is the one node
+ * whose tasks may reach beyond it (labelled org.ctf-instancer.egress=true).
+ */
+export async function swarmUp(lab: string, count: number, egressNode?: number): Promise<LabEngine[]> {
+  await run("bash", [LAB_SCRIPT, "swarm", lab, String(count), ...(egressNode ? [String(egressNode)] : [])], {
+    timeout: 300_000,
+  });
+  return labUp(lab, count);
+}
+
+/** Stops one engine, as a node lost: `labUp` brings it back. */
+export async function stopEngine(lab: string, index: number): Promise<void> {
+  await run("bash", [LAB_SCRIPT, "stop", lab, String(index)], { timeout: 180_000 });
+}
+
 /** Stops everything of `lab` and deletes its state: a test's lab leaves nothing behind. */
 export async function labDown(lab: string): Promise<void> {
   await run("bash", [LAB_SCRIPT, "down", lab, "--purge"], { timeout: 180_000 });

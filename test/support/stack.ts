@@ -7,7 +7,8 @@ import { createLogger } from "../../infra/logger.ts";
 import { startApi, type RunningApi } from "../../api/host.ts";
 import { startWorker, type RunningWorker } from "../../worker/run.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
-import { removeDeploymentResources } from "./docker.ts";
+import type Docker from "dockerode";
+import { removeDeploymentResources, removeSwarmDeployment } from "./docker.ts";
 import { testEnv } from "./env.ts";
 
 export const TEST_TOKEN = "test-token-0123456789abcdef";
@@ -26,6 +27,8 @@ export interface StackOptions {
   assignWaitSeconds?: number;
   worker?: boolean;
   env?: Record<string, string>;
+  /** The engine the worker drives (else the suite's): a swarm manager of a test's own lab, with ENGINE=swarm. */
+  docker?: Docker;
 }
 
 /**
@@ -93,7 +96,9 @@ export class TestStack {
 
   /** Starts a worker with some variables changed; it becomes this stack's worker. */
   async startWorkerWith(env: Record<string, string>): Promise<RunningWorker> {
-    this.worker = await startWorker(loadWorkerConfig({ ...this.env(), ...env }), createLogger("worker", "silent"));
+    this.worker = await startWorker(loadWorkerConfig({ ...this.env(), ...env }), createLogger("worker", "silent"), {
+      docker: this.opts.docker,
+    });
     return this.worker;
   }
 
@@ -128,7 +133,8 @@ export class TestStack {
   async stop(): Promise<void> {
     await this.worker?.close().catch(() => {});
     await this.api?.close().catch(() => {});
-    await removeDeploymentResources(this.deployment);
+    if (this.opts.docker) await removeSwarmDeployment(this.opts.docker, this.deployment);
+    else await removeDeploymentResources(this.deployment);
     await clearQueue(this.opts.redisUrl ?? testEnv.redisUrl, `q${this.id}`).catch(() => {});
     await this.db?.drop();
   }

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Docker from "dockerode";
+import { labDown } from "../support/lab.ts";
+import { TestStack, WEB100 } from "../support/stack.ts";
+import { holdAnswersToDocument } from "../api/openapi-check.ts";
+import { loadWorkerConfig } from "../../infra/config.ts";
+import { createEngine } from "../../worker/engine/create.ts";
+import { createLogger } from "../../infra/logger.ts";
+import { testEnv } from "../support/env.ts";
+import { assigned, clusterUp, containerOf, eventually, leftovers, taskOf, type Cluster } from "./cluster.ts";
+
+const LAB = "swarm";
+const EGRESS_NODE = 4;
+
+describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
+  let cluster: Cluster;
+  let stack: TestStack;
+  beforeAll(async () => {
+    cluster = await clusterUp(LAB, 4, EGRESS_NODE);
+    stack = await TestStack.start({
+      docker: cluster.manager.docker,
+      env: { ENGINE: "swarm", START_TIMEOUT_SECONDS: "8", TEAM_MAX_INSTANCES: "2" },
+    });
+    const put = (id: string, body: object) => stack.request("PUT", `/challenges/${id}`, { body });
+    await put("locked", {
+      image: WEB100.image,
+      port: 80,
+      read_only: true,
+      cap_add: ["NET_BIND_SERVICE"],
+      pids_limit: 50,
+    });
+    await put("online", { image: WEB100.image, port: 80, egress: true });
+    await put("on2", { image: WEB100.image, port: 80, placement: [`node.hostname==${cluster.hostname(2)}`] });
+    await put("on3", { image: WEB100.image, port: 80, placement: [`node.hostname == ${cluster.hostname(3)}`] });
+    await put("nowhere", { image: WEB100.image, port: 80, placement: ["node.labels.tier==gpu"] });
+    await put("ghost", { image: "ctf-instancer/not-on-any-node:1", port: 80 });
+    await put("short", { image: WEB100.image, port: 80, ttl_seconds: 5 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await labDown(LAB);
+  });
+  holdAnswersToDocument(() => stack);
+
+  it("assign gives a service on a worker node, answering at that node's address; remove leaves nothing", async () => {
+    const { answer, row } = await assigned(stack, "alpha", "web100");
+    const { task, node } = await taskOf(cluster, row.container_id);
+    expect(task.Status.State).toBe("running");
+    expect(node).not.toBe(cluster.manager); // drained
+    expect(answer.container_address).toBe(`http://${node.host}:${row.host_port}`);
+    const page = await fetch(`${answer.container_address}/team.txt`);
+    expect(await page.text()).toBe("alpha\n");
+
+    const removed = await stack.request("POST", "/remove", { body: { team_id: "alpha", challenge_id: "web100" } });
+    expect(removed.status).toBe(200);
+    const left = await eventually(
+      () => leftovers(cluster, stack.deployment),
+      (l) => l.length === 0,
+      30_000,
+    );
+    expect(left).toEqual([]);
+  });
+
+  it("each service is hardened and reserves what it may use, so Swarm places by free capacity", async () => {
+    const { row } = await assigned(stack, "alpha", "locked");
+    const service = await cluster.manager.docker.getService(row.container_id).inspect();
+    const spec = service.Spec.TaskTemplate;
+    expect(spec.Resources).toEqual({
+      Limits: { NanoCPUs: 0.5e9, MemoryBytes: 256 * 1024 * 1024, Pids: 50 },
+      Reservations: { NanoCPUs: 0.5e9, MemoryBytes: 256 * 1024 * 1024 },
+    });
+    expect(spec.RestartPolicy.Condition).toBe("none");
+    expect(service.Spec.EndpointSpec.Ports).toEqual([
+      expect.objectContaining({ TargetPort: 80, PublishMode: "host", Protocol: "tcp" }),
+    ]);
+    const { info, exec } = await containerOf(cluster, row.container_id);
+    const hc = info.HostConfig;
+    expect(hc.Memory).toBe(256 * 1024 * 1024);
+    expect(hc.NanoCpus).toBe(0.5e9);
+    expect(hc.PidsLimit).toBe(50);
+    expect(hc.CapDrop).toEqual(["ALL"]);
+    expect(hc.CapAdd).toEqual(["NET_BIND_SERVICE"]);
+    expect(hc.Init).toBe(true);
+    expect(hc.ReadonlyRootfs).toBe(true);
+    expect(hc.LogConfig).toMatchObject({ Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } });
+    expect(info.Config.Labels["org.ctf-instancer.team-id"]).toBe("alpha");
+    expect((await exec(["sh", "-c", "echo x > /www/x"])).code).not.toBe(0);
+    expect((await exec(["sh", "-c", "echo x > /tmp/x"])).code).toBe(0);
+    // Only NET_BIND_SERVICE (bit 10) is left in the bounding set.
+    expect((await exec(["sh", "-c", "grep CapBnd /proc/self/status"])).out).toMatch(/CapBnd:\s+0+400\b/);
+  });
+
+  it("teams cannot reach each other across nodes, and only an egress challenge reaches beyond its node", async () => {
+    const red = await assigned(stack, "red", "on2");
+    const blue = await assigned(stack, "blue", "on3");
+    const r = await containerOf(cluster, red.row.container_id);
+    const b = await containerOf(cluster, blue.row.container_id);
+    expect(r.node).toBe(cluster.nodes[1]);
+    expect(b.node).toBe(cluster.nodes[2]);
+    const addressesOf = (info: typeof b.info) => Object.values(info.NetworkSettings.Networks).map((n) => n.IPAddress);
+    // BusyBox's static wget cannot resolve users here; nc speaks the HTTP request itself.
+    const get = (ip: string) => ["sh", "-c", `printf 'GET /team.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 80`];
+    const own = await r.exec(get(addressesOf(r.info)[0]!));
+    expect(own.out).toMatch(/200 OK[\s\S]*\nred\n/);
+    for (const ip of addressesOf(b.info)) {
+      const other = await r.exec(get(ip));
+      expect(other.out, `red reached blue at ${ip}`).not.toContain("blue");
+    }
+    // The lab's host (its bridge address, where the build proxy listens) stands for the world beyond a node.
+    const beyond = ["sh", "-c", `nc -w 3 ${cluster.manager.labHost} 3128 </dev/null && echo reached`];
+    expect((await r.exec(beyond)).out).not.toContain("reached");
+    const online = await assigned(stack, "red", "online");
+    const o = await containerOf(cluster, online.row.container_id);
+    expect(o.node).toBe(cluster.nodes[EGRESS_NODE - 1]);
+    expect((await o.exec(beyond)).out).toContain("reached");
+    await stack.request("POST", "/remove", { body: { team_id: "red", challenge_id: "online" } });
+  });
+
+  it("concurrent assigns of one team's challenge make one service; the team quota holds", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        stack.request("POST", "/assign", { body: { team_id: "race", challenge_id: "web100" } }),
+      ),
+    );
+    expect(new Set(answers.map((a) => a.body.instance_id)).size).toBe(1);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const services = await cluster.manager.docker.listServices({
+      filters: { label: [`org.ctf-instancer.deployment=${stack.deployment}`, "org.ctf-instancer.team-id=race"] },
+    });
+    expect(services).toHaveLength(1);
+    await assigned(stack, "race", "locked");
+    const third = await stack.request("POST", "/assign", { body: { team_id: "race", challenge_id: "on2" } });
+    expect(third.status).toBe(409);
+    expect(third.body.error.code).toBe("team_quota_exceeded");
+  });
+
+  it("an expired instance's service and network go", async () => {
+    const { row } = await assigned(stack, "late", "short");
+    const gone = await eventually(
+      async () =>
+        (await stack.api.deps.db.query("SELECT state, state_reason FROM instances WHERE id = $1", [row.id])).rows[0],
+      (r) => r.state === "removed",
+      30_000,
+    );
+    expect(gone).toEqual({ state: "removed", state_reason: "expired" });
+    const services = async () =>
+      cluster.manager.docker.listServices({ filters: { label: [`org.ctf-instancer.instance-id=${row.id}`] } });
+    expect(await eventually(services, (s) => s.length === 0, 15_000)).toEqual([]);
+  });
+
+  it("an image no node has fails the instance at once, with that reason", async () => {
+    const started = Date.now();
+    const res = await stack.request("POST", "/assign", { body: { team_id: "img", challenge_id: "ghost" } });
+    expect(res.status).toBe(502);
+    expect(res.body.error.message).toMatch(/image 'ctf-instancer\/not-on-any-node:1' is not available on node/);
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+
+  it("a placement no node satisfies fails within START_TIMEOUT_SECONDS, saying so; bad constraints are refused", async () => {
+    const started = Date.now();
+    const res = await stack.request("POST", "/assign", { body: { team_id: "gpu", challenge_id: "nowhere" } });
+    expect(res.body.error?.message ?? "").toMatch(/no node satisfies .*scheduling constraints not satisfied/);
+    expect(Date.now() - started).toBeLessThan(8_000 + 5_000);
+    const bad = await stack.request("PUT", "/challenges/badplace", {
+      body: { image: WEB100.image, port: 80, placement: ["node.labels.tier=pwn"] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/placement/);
+  });
+
+  it("setup errors stop the worker's start, naming the problem", async () => {
+    const env = stack.env();
+    expect(() => loadWorkerConfig({ ...env, ENGINE: "kubernetes" })).toThrow(/ENGINE: must be docker or swarm/);
+    const logger = createLogger("worker", "silent");
+    const swarmConfig = loadWorkerConfig({ ...env, ENGINE: "swarm" });
+    // The suite's own engine is in no swarm; a worker node is no manager.
+    await expect(createEngine(swarmConfig, logger, new Docker({ socketPath: testEnv.dockerSocket }))).rejects.toThrow(
+      /not in a swarm/,
+    );
+    await expect(createEngine(swarmConfig, logger, cluster.nodes[1]!.docker)).rejects.toThrow(/not a manager/);
+  });
+});
