@@ -86,7 +86,11 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
       log.warn({ err: reason }, "engine unreachable; instance left starting until it returns");
       throw new UnrecoverableError(reason);
     }
-    await transition(db, instanceId, ["starting"], "failed", { error: reason });
+    // A move that found no new home still tells why it had to move.
+    const moving = row.state_reason?.startsWith("moving: ") ? row.state_reason.slice("moving: ".length) : null;
+    await transition(db, instanceId, ["starting"], "failed", {
+      error: moving ? `${moving}; not moved: ${reason}` : reason,
+    });
     metrics.failures.inc({ reason: failureKind(reason) });
     log.error({ err: reason }, "instance failed to start");
     throw new UnrecoverableError(reason);
