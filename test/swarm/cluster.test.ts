@@ -168,6 +168,71 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     expect(bad.body.error.message).toMatch(/placement/);
   });
 
+  it("a 60-team burst spreads over the nodes, with no port collision, no duplicate and no orphan", async () => {
+    // Its own stack: 60 starts at once on two small nodes take longer than the 8 s the tests above allow.
+    const burst = await TestStack.start({
+      docker: cluster.manager.docker,
+      env: { ENGINE: "swarm", START_TIMEOUT_SECONDS: "120" },
+    });
+    try {
+      await burstOf60(burst);
+    } finally {
+      await burst.stop();
+    }
+  }, 300_000);
+
+  async function burstOf60(stack: TestStack): Promise<void> {
+    await stack.request("PUT", "/challenges/tiny", {
+      body: { image: WEB100.image, port: 80, cpus: 0.01, memory_mb: 16 },
+    });
+    const teams = Array.from({ length: 60 }, (_, i) => `burst${i}`);
+    const answers = await Promise.all(
+      teams.map((team) =>
+        stack.request("POST", "/assign", {
+          body: { team_id: team, challenge_id: "tiny" },
+          headers: { prefer: "respond-async" },
+        }),
+      ),
+    );
+    expect(answers.every((a) => a.status === 202 || a.status === 200)).toBe(true);
+    const rows = await eventually(
+      async () =>
+        (
+          await stack.api.deps.db.query(
+            "SELECT * FROM instances WHERE challenge_id = 'tiny' AND state NOT IN ('removed')",
+          )
+        ).rows,
+      (r) => r.length === 60 && r.every((x) => x.state === "running" || x.state === "failed"),
+      180_000,
+    );
+    expect(rows.filter((r) => r.state !== "running").map((r) => r.error)).toEqual([]);
+    expect(new Set(rows.map((r) => r.team_id)).size).toBe(60);
+    expect(new Set(rows.map((r) => r.address)).size).toBe(60);
+    const perNode = new Map<string, number>();
+    for (const r of rows) perNode.set(new URL(r.address).hostname, (perNode.get(new URL(r.address).hostname) ?? 0) + 1);
+    // The drained manager and the egress node take none; the two others within ±25% of the mean.
+    expect([...perNode.keys()].sort()).toEqual([cluster.nodes[1]!.host, cluster.nodes[2]!.host].sort());
+    for (const count of perNode.values()) expect(Math.abs(count - 30)).toBeLessThanOrEqual(7.5);
+    const services = await cluster.manager.docker.listServices({
+      filters: { label: [`org.ctf-instancer.deployment=${stack.deployment}`, "org.ctf-instancer.challenge-id=tiny"] },
+    });
+    expect(services).toHaveLength(60);
+
+    await Promise.all(
+      teams.map((team) =>
+        stack
+          .request("POST", "/remove", { body: { team_id: team, challenge_id: "tiny" } })
+          .then((r) => expect(r.status).toBeLessThan(300)),
+      ),
+    );
+    const left = await eventually(
+      () => leftovers(cluster, stack.deployment, ["org.ctf-instancer.challenge-id=tiny"]),
+      (l) => l.length === 0,
+      60_000,
+    );
+    expect(left).toEqual([]);
+  }
+
   it("setup errors stop the worker's start, naming the problem", async () => {
     const env = stack.env();
     expect(() => loadWorkerConfig({ ...env, ENGINE: "kubernetes" })).toThrow(/ENGINE: must be docker or swarm/);

@@ -60,8 +60,8 @@ export async function assigned(stack: TestStack, team: string, challenge: string
 }
 
 /** Everything of a deployment the cluster still holds: services and networks on the manager, containers anywhere. */
-export async function leftovers(cluster: Cluster, deployment: string): Promise<string[]> {
-  const filters = { label: [`${LABEL.deployment}=${deployment}`] };
+export async function leftovers(cluster: Cluster, deployment: string, labels: string[] = []): Promise<string[]> {
+  const filters = { label: [`${LABEL.deployment}=${deployment}`, ...labels] };
   const found: string[] = [];
   const m = cluster.manager.docker;
   for (const s of await m.listServices({ filters })) found.push(`service ${s.Spec?.Name}`);

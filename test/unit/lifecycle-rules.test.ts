@@ -76,6 +76,10 @@ describe("expiry, restarts and recovery", () => {
     expect(afterDeath({ restart_on_exit: true }, 3, 3)).toEqual({ action: "fail" });
     expect(afterDeath({ restart_on_exit: false }, 0, 3)).toEqual({ action: "fail" });
     expect(afterDeath(null, 0, 3)).toEqual({ action: "fail" });
+    // A workload whose node went away did not fail itself: it moves while restarts remain.
+    expect(afterDeath({ restart_on_exit: false }, 0, 3, true)).toEqual({ action: "restart", attempt: 1 });
+    expect(afterDeath({ restart_on_exit: false }, 3, 3, true)).toEqual({ action: "fail" });
+    expect(afterDeath(null, 0, 3, true)).toEqual({ action: "fail" });
   });
 
   it("gives a start the time it can take plus a crashed worker's lock before it is enqueued again", () => {
