@@ -1,9 +1,9 @@
 // npm run bench:assign — 30 sequential assign → reachable → remove cycles through the instancer, beside 30 raw
-// `docker run -d -p` → reachable → `docker rm -f` cycles of the same image, in the same run.
-import { execFileSync } from "node:child_process";
+// cycles of the same image on the same engine, in the same run: `docker run -d -p` → reachable → `docker rm -f`,
+// or with ENGINE=swarm a service with a host-mode port → reachable → service rm.
 import { TestStack } from "../test/support/stack.ts";
-import { testEnv } from "../test/support/env.ts";
 import { fmt, percentile, untilHttpOk } from "./stats.ts";
+import { benchTarget, type BenchTarget } from "./targets.ts";
 
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 30);
 
@@ -17,42 +17,42 @@ async function instancerCycle(stack: TestStack, team: string): Promise<number> {
   return performance.now() - t0;
 }
 
-async function rawDockerCycle(): Promise<number> {
+async function rawCycle(target: BenchTarget): Promise<number> {
   const t0 = performance.now();
-  const id = execFileSync("docker", ["run", "-d", "-p", `${testEnv.engineHost}::80`, testEnv.challengeImage], {
-    encoding: "utf8",
-  }).trim();
+  const raw = await target.rawStart("org.ctf-instancer.bench=assign");
   try {
-    const port = execFileSync("docker", ["port", id, "80/tcp"], { encoding: "utf8" }).trim().split(":").pop();
-    await untilHttpOk(`http://${testEnv.engineHost}:${port}/`);
+    await untilHttpOk(`${raw.address}/`);
   } finally {
-    execFileSync("docker", ["rm", "-f", id], { stdio: "ignore" });
+    await raw.remove();
   }
   return performance.now() - t0;
 }
 
-const stack = await TestStack.start();
+const target = await benchTarget();
+const stack = await TestStack.start(target.stack);
 try {
+  await target.prepare(stack);
   await instancerCycle(stack, "warmup");
-  await rawDockerCycle();
+  await rawCycle(target);
   const ours: number[] = [];
   const raw: number[] = [];
   // Interleaved, so both see the same machine load.
   for (let i = 0; i < CYCLES; i++) {
     ours.push(await instancerCycle(stack, `bench${i}`));
-    raw.push(await rawDockerCycle());
+    raw.push(await rawCycle(target));
   }
   const row = (name: string, v: number[]) =>
     console.log(
       `${name.padEnd(34)} p50 ${fmt(percentile(v, 50)).padStart(8)}   p95 ${fmt(percentile(v, 95)).padStart(8)}`,
     );
-  console.log(`assign → reachable → remove, ${CYCLES} sequential cycles`);
+  console.log(`assign → reachable → remove, ${CYCLES} sequential cycles, on ${target.name}`);
   row("instancer (API + worker)", ours);
-  row("raw docker run / rm -f (baseline)", raw);
+  row(`${target.rawName} (baseline)`, raw);
   const ratio = percentile(ours, 50) / percentile(raw, 50);
   console.log(
     `p50 ratio ${ratio.toFixed(2)} (target ≤ 1.3)   p95 ratio ${(percentile(ours, 95) / percentile(raw, 95)).toFixed(2)}`,
   );
 } finally {
   await stack.stop();
+  await target.close();
 }

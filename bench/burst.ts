@@ -1,15 +1,10 @@
-// npm run bench:burst — 100 distinct teams assign at once through the instancer, beside 100 raw
-// `docker run -d -p` of the same image at the same concurrency, in the same run. Prints total time, p50/p95,
-// the ratio, and checks that no two instances share a port and that nothing is left behind.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { LABEL } from "../worker/docker/labels.ts";
-import { deploymentContainers } from "../test/support/docker.ts";
-import { testEnv } from "../test/support/env.ts";
+// npm run bench:burst — 100 distinct teams assign at once through the instancer, beside 100 raw starts of the
+// same image at the same concurrency on the same engine (`docker run -d -p`, or with ENGINE=swarm a service with
+// a host-mode port), in the same run. Prints total time, p50/p95, the ratio, and checks that no two instances
+// share an address and that nothing is left behind.
 import { TestStack } from "../test/support/stack.ts";
 import { fmt, percentile, untilHttpOk } from "./stats.ts";
-
-const run = promisify(execFile);
+import { benchTarget, type BenchTarget, type RawInstance } from "./targets.ts";
 const N = Number(process.env.BENCH_TEAMS ?? 100);
 
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -31,7 +26,7 @@ async function instancerBurst(stack: TestStack) {
           // Not running within ASSIGN_WAIT_SECONDS: a client follows the Location, as ours does here.
           const instance = res.status === 200 ? res.body : await untilRunning(stack, res.body.status_url);
           await untilHttpOk(instance.container_address, 120_000);
-          return instance.host_port as number;
+          return instance.container_address as string;
         }),
       ),
     ),
@@ -48,67 +43,57 @@ async function untilRunning(stack: TestStack, statusUrl: string) {
   throw new Error(`not running after 300 s: ${statusUrl}`);
 }
 
-async function rawBurst(label: string) {
+async function rawBurst(target: BenchTarget, label: string) {
   return timed(() =>
     Promise.all(
       Array.from({ length: N }, () =>
-        timed(async () => {
-          const { stdout } = await run("docker", [
-            "run",
-            "-d",
-            "--label",
-            label,
-            "-p",
-            `${testEnv.engineHost}::80`,
-            testEnv.challengeImage,
-          ]);
-          const id = stdout.trim();
-          const port = (await run("docker", ["port", id, "80/tcp"])).stdout.trim().split(":").pop();
-          await untilHttpOk(`http://${testEnv.engineHost}:${port}/`, 120_000);
-          return id;
+        timed(async (): Promise<RawInstance> => {
+          const raw = await target.rawStart(label);
+          await untilHttpOk(`${raw.address}/`, 120_000);
+          return raw;
         }),
       ),
     ),
   );
 }
 
-const stack = await TestStack.start({ env: { MAX_LIVE_INSTANCES: String(N * 2), TEAM_MAX_INSTANCES: "3" } });
-const rawLabel = `org.ctf-instancer.bench=${stack.id}`;
+const target = await benchTarget();
+const stack = await TestStack.start({
+  ...target.stack,
+  env: { ...target.stack.env, MAX_LIVE_INSTANCES: String(N * 2), TEAM_MAX_INSTANCES: "3" },
+});
 try {
+  await target.prepare(stack);
   const ours = await instancerBurst(stack);
-  const ports = ours.value.map((r) => r.value);
-  const containers = await deploymentContainers(stack.deployment);
-  const ids = new Set(containers.map((c) => c.Labels[LABEL.instanceId]));
-  const collisions = ports.length - new Set(ports).size;
-  const orphans = containers.length - N;
+  const addresses = ours.value.map((r) => r.value);
+  const workloads = await target.workloads(stack.deployment);
+  const collisions = addresses.length - new Set(addresses).size;
+  const orphans = workloads.length - N;
 
-  const raw = await rawBurst(rawLabel);
-  const rawIds = raw.value.map((r) => r.value);
-  await run("docker", ["rm", "-f", ...rawIds]);
+  const raw = await rawBurst(target, `org.ctf-instancer.bench=${stack.id}`);
+  await Promise.all(raw.value.map((r) => r.value.remove()));
 
   const line = (name: string, total: number, each: number[]) =>
     console.log(
       `${name.padEnd(34)} total ${fmt(total).padStart(9)}   p50 ${fmt(percentile(each, 50)).padStart(8)}   p95 ${fmt(percentile(each, 95)).padStart(8)}`,
     );
-  console.log(`${N} teams at once: assign → reachable`);
+  console.log(`${N} teams at once: assign → reachable, on ${target.name}`);
   line(
     "instancer (API + worker)",
     ours.ms,
     ours.value.map((r) => r.ms),
   );
   line(
-    "raw docker run -d -p (baseline)",
+    `${target.rawName} (baseline)`,
     raw.ms,
     raw.value.map((r) => r.ms),
   );
   console.log(`total-time ratio ${(ours.ms / raw.ms).toFixed(2)} (target ≤ 1.5)`);
   console.log(
-    `port collisions ${collisions}, containers ${containers.length} for ${ids.size} instances (orphans/duplicates ${orphans})`,
+    `address collisions ${collisions}, workloads ${workloads.length} for ${new Set(workloads).size} instances (orphans/duplicates ${orphans})`,
   );
 } finally {
-  const { stdout } = await run("docker", ["ps", "-aq", "--filter", `label=${rawLabel}`]);
-  if (stdout.trim()) await run("docker", ["rm", "-f", ...stdout.trim().split("\n")]);
   await stack.stop();
-  const left = await deploymentContainers(stack.deployment);
-  console.log(`left behind after cleanup: ${left.length} containers`);
+  console.log(`left behind after cleanup: ${(await target.workloads(stack.deployment)).length} workloads`);
+  await target.close();
 }

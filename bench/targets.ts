@@ -1,0 +1,108 @@
+// What a benchmark runs on: the suite's Docker engine (ENGINE=docker, the default) or a swarm of the bench's own
+// lab (ENGINE=swarm: a drained manager and two workers). Each gives the instancer's stack options and the raw
+// baseline on the same engine: start the same image with a published port, then take it away.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type Docker from "dockerode";
+import { deploymentContainers } from "../test/support/docker.ts";
+import { testEnv } from "../test/support/env.ts";
+import { LABEL } from "../worker/docker/labels.ts";
+import { copyImage, labDown, swarmUp } from "../test/support/lab.ts";
+import type { StackOptions, TestStack } from "../test/support/stack.ts";
+import { newestTask, nodeAddress, publishedPort, type SwarmNode, type SwarmTask } from "../worker/swarm/tasks.ts";
+
+const run = promisify(execFile);
+const BENCH_LAB = "bench";
+
+export interface RawInstance {
+  address: string;
+  remove(): Promise<void>;
+}
+
+export interface BenchTarget {
+  name: string;
+  stack: StackOptions;
+  /** Made ready after the stack starts (the swarm's small nodes need small reservations to hold a burst). */
+  prepare(stack: TestStack): Promise<void>;
+  /** The raw baseline's start: where it answers, and how to remove it. `label` marks it for a final sweep. */
+  rawStart(label: string): Promise<RawInstance>;
+  /** The raw baseline's description, for the report. */
+  rawName: string;
+  /** The instance-id label of every workload (container or service) the deployment holds. */
+  workloads(deployment: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+function dockerTarget(): BenchTarget {
+  return {
+    name: "docker",
+    stack: {},
+    prepare: async () => {},
+    rawName: "raw docker run -d -p / rm -f",
+    workloads: async (deployment) =>
+      (await deploymentContainers(deployment)).map((c) => c.Labels[LABEL.instanceId] ?? ""),
+    async rawStart(label) {
+      const args = ["run", "-d", "--label", label, "-p", `${testEnv.engineHost}::80`, testEnv.challengeImage];
+      const id = (await run("docker", args)).stdout.trim();
+      const port = (await run("docker", ["port", id, "80/tcp"])).stdout.trim().split(":").pop();
+      return {
+        address: `http://${testEnv.engineHost}:${port}`,
+        remove: async () => void (await run("docker", ["rm", "-f", id])),
+      };
+    },
+    close: async () => {
+      const { stdout } = await run("docker", ["ps", "-aq", "--filter", "label=org.ctf-instancer.bench"]);
+      if (stdout.trim()) await run("docker", ["rm", "-f", ...stdout.trim().split("\n")]);
+    },
+  };
+}
+
+/** `docker service create` of the image with a host-mode port, as the CLI sends it, then its task's address. */
+async function rawService(manager: Docker, label: string): Promise<RawInstance> {
+  const [key, value] = label.split("=") as [string, string];
+  const { id } = (await manager.createService({
+    Labels: { [key]: value },
+    TaskTemplate: { ContainerSpec: { Image: testEnv.challengeImage }, RestartPolicy: { Condition: "none" } },
+    Mode: { Replicated: { Replicas: 1 } },
+    EndpointSpec: { Ports: [{ Protocol: "tcp", TargetPort: 80, PublishMode: "host" }] },
+  })) as { id: string };
+  const remove = async () => void (await manager.getService(id).remove());
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+    const task = newestTask((await manager.listTasks({ filters: { service: [id] } })) as SwarmTask[]);
+    const port = task && publishedPort(task, 80);
+    if (task?.NodeID && port) {
+      const node = (await manager.getNode(task.NodeID).inspect()) as SwarmNode;
+      return { address: `http://${nodeAddress(node)}:${port}`, remove };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await remove();
+  throw new Error("the raw service's task did not run within 120 s");
+}
+
+async function swarmTarget(): Promise<BenchTarget> {
+  const nodes = await swarmUp(BENCH_LAB, 3);
+  for (const node of nodes.slice(1)) await copyImage(testEnv.challengeImage, node);
+  const manager = nodes[0]!.docker;
+  return {
+    name: "swarm (manager + 2 workers)",
+    stack: { docker: manager, env: { ENGINE: "swarm", START_TIMEOUT_SECONDS: "120" } },
+    // Reservations equal the limits: 0.25 CPU each would fit 16 instances on two 2-CPU nodes.
+    prepare: async (stack) => {
+      const res = await stack.request("PUT", "/challenges/web100", {
+        body: { image: testEnv.challengeImage, port: 80, cpus: 0.01, memory_mb: 16 },
+      });
+      if (res.status !== 200) throw new Error(`challenge not saved: ${res.status}`);
+    },
+    rawName: "raw service create / rm (host port)",
+    rawStart: (label) => rawService(manager, label),
+    workloads: async (deployment) =>
+      (await manager.listServices({ filters: { label: [`${LABEL.deployment}=${deployment}`] } })).map(
+        (s) => s.Spec?.Labels?.[LABEL.instanceId] ?? "",
+      ),
+    close: () => labDown(BENCH_LAB),
+  };
+}
+
+export const benchTarget = (): Promise<BenchTarget> =>
+  process.env.ENGINE === "swarm" ? swarmTarget() : Promise.resolve(dockerTarget());
