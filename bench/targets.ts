@@ -60,12 +60,12 @@ function dockerTarget(): BenchTarget {
 /** `docker service create` of the image with a host-mode port, as the CLI sends it, then its task's address. */
 async function rawService(manager: Docker, label: string): Promise<RawInstance> {
   const [key, value] = label.split("=") as [string, string];
-  const { id } = (await manager.createService({
+  const { id } = await manager.createService(undefined as unknown as Docker.AuthConfig, {
     Labels: { [key]: value },
     TaskTemplate: { ContainerSpec: { Image: testEnv.challengeImage }, RestartPolicy: { Condition: "none" } },
     Mode: { Replicated: { Replicas: 1 } },
     EndpointSpec: { Ports: [{ Protocol: "tcp", TargetPort: 80, PublishMode: "host" }] },
-  })) as { id: string };
+  });
   const remove = async () => void (await manager.getService(id).remove());
   for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
     const task = newestTask((await manager.listTasks({ filters: { service: [id] } })) as SwarmTask[]);

@@ -75,6 +75,9 @@ const apiSchema = baseSchema.extend({
 const workerSchema = baseSchema.extend({
   // What runs the instances: the one Docker engine at DOCKER_HOST, or the Swarm cluster it manages.
   ENGINE: z.enum(["docker", "swarm"], { error: "must be docker or swarm" }).default("docker"),
+  // ENGINE=swarm: a Docker client config (what `docker login` writes) whose credentials go with each service
+  // create, so nodes can pull from a private registry.
+  REGISTRY_AUTH_FILE: z.string().min(1).optional(),
   PUBLIC_HOST: apiSchema.shape.PUBLIC_HOST,
   PORT_BIND_ADDRESS: hostAddress.default("0.0.0.0"),
   // Where the worker reaches published ports to check a challenge is up; defaults to the bind address,

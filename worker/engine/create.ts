@@ -4,6 +4,7 @@ import type { Logger } from "../../infra/logger.ts";
 import { DockerEngine } from "../docker/engine.ts";
 import { SwarmEngine } from "../swarm/engine.ts";
 import { assertSwarmManager } from "../swarm/preflight.ts";
+import { loadRegistryAuths } from "../swarm/registry-auth.ts";
 import type { Engine } from "./engine.ts";
 
 /**
@@ -22,6 +23,7 @@ export async function createEngine(
       deployment: config.DEPLOYMENT_NAME,
       startTimeoutSeconds: config.START_TIMEOUT_SECONDS,
       stopGraceSeconds: config.STOP_TIMEOUT_SECONDS,
+      registryAuths: config.REGISTRY_AUTH_FILE ? loadRegistryAuths(config.REGISTRY_AUTH_FILE) : undefined,
       logger,
     });
   }

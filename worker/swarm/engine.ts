@@ -15,6 +15,7 @@ import {
 import { classifyDockerFailure, isConflict, isNotFound } from "../docker/errors.ts";
 import { instanceFilter, instanceObjectName, LABEL } from "../docker/labels.ts";
 import { SwarmDeathWatch } from "./death-watch.ts";
+import { registryOf, type RegistryAuth } from "./registry-auth.ts";
 import { ensureOverlay, removeOverlay } from "./networks.ts";
 import { serviceSpec, type ServicePlan } from "./service-spec.ts";
 import {
@@ -42,6 +43,8 @@ export interface SwarmEngineOptions {
   logger: Logger;
   /** How often the death watch looks at every service (the manager has no task events on 20.10). */
   pollMs?: number;
+  /** Credentials by registry (REGISTRY_AUTH_FILE), sent with each service create for the image's registry. */
+  registryAuths?: Map<string, RegistryAuth>;
 }
 
 /** One service's state as a survey of the swarm saw it. */
@@ -82,8 +85,13 @@ export class SwarmEngine implements Engine {
   /** The instance's service: made now, or the one an earlier attempt made if its task still lives. */
   private async createOrReuse(plan: ServicePlan): Promise<string> {
     const spec = serviceSpec(plan);
+    const create = async () => {
+      // Two arguments always: with one, dockerode would send the spec itself as the registry credentials.
+      const auth = this.opts.registryAuths?.get(registryOf(plan.challenge.image));
+      return (await this.docker.createService(auth as Docker.AuthConfig, spec)).id;
+    };
     try {
-      return ((await this.docker.createService(spec)) as { id: string }).id;
+      return await create();
     } catch (err) {
       if (!isConflict(err)) throw err;
     }
@@ -91,7 +99,7 @@ export class SwarmEngine implements Engine {
     if ((await this.observe(existing.ID)).state === "running") return existing.ID;
     // Its task ended (a restart after a death): a service without restart policy never runs again, so anew.
     await this.removeService(existing.ID);
-    return ((await this.docker.createService(spec)) as { id: string }).id;
+    return create();
   }
 
   /** Waits until the service's task runs with its port bound, or fails with the swarm's reason. */
