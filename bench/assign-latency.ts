@@ -3,7 +3,7 @@
 // or with ENGINE=swarm a service with a host-mode port → reachable → service rm.
 import { TestStack } from "../test/support/stack.ts";
 import { fmt, percentile, untilHttpOk } from "./stats.ts";
-import { benchTarget, type BenchTarget } from "./targets.ts";
+import { benchTarget, type Baseline } from "./targets.ts";
 
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 30);
 
@@ -17,9 +17,9 @@ async function instancerCycle(stack: TestStack, team: string): Promise<number> {
   return performance.now() - t0;
 }
 
-async function rawCycle(target: BenchTarget): Promise<number> {
+async function rawCycle(baseline: Baseline): Promise<number> {
   const t0 = performance.now();
-  const raw = await target.rawStart("org.ctf-instancer.bench=assign");
+  const raw = await baseline.start("org.ctf-instancer.bench=assign");
   try {
     await untilHttpOk(`${raw.address}/`);
   } finally {
@@ -33,25 +33,27 @@ const stack = await TestStack.start(target.stack);
 try {
   await target.prepare(stack);
   await instancerCycle(stack, "warmup");
-  await rawCycle(target);
+  for (const baseline of target.baselines) await rawCycle(baseline);
   const ours: number[] = [];
-  const raw: number[] = [];
-  // Interleaved, so both see the same machine load.
+  const raws: number[][] = target.baselines.map(() => []);
+  // Interleaved, so all see the same machine load.
   for (let i = 0; i < CYCLES; i++) {
     ours.push(await instancerCycle(stack, `bench${i}`));
-    raw.push(await rawCycle(target));
+    for (const [b, baseline] of target.baselines.entries()) raws[b]!.push(await rawCycle(baseline));
   }
   const row = (name: string, v: number[]) =>
     console.log(
-      `${name.padEnd(34)} p50 ${fmt(percentile(v, 50)).padStart(8)}   p95 ${fmt(percentile(v, 95)).padStart(8)}`,
+      `${name.padEnd(40)} p50 ${fmt(percentile(v, 50)).padStart(8)}   p95 ${fmt(percentile(v, 95)).padStart(8)}`,
     );
   console.log(`assign → reachable → remove, ${CYCLES} sequential cycles, on ${target.name}`);
   row("instancer (API + worker)", ours);
-  row(`${target.rawName} (baseline)`, raw);
-  const ratio = percentile(ours, 50) / percentile(raw, 50);
-  console.log(
-    `p50 ratio ${ratio.toFixed(2)} (target ≤ 1.3)   p95 ratio ${(percentile(ours, 95) / percentile(raw, 95)).toFixed(2)}`,
-  );
+  for (const [b, baseline] of target.baselines.entries()) row(`${baseline.name}${b ? "" : " (baseline)"}`, raws[b]!);
+  for (const [b, baseline] of target.baselines.entries()) {
+    const p = (q: number) => (percentile(ours, q) / percentile(raws[b]!, q)).toFixed(2);
+    console.log(
+      `against ${baseline.name.trim()}: p50 ratio ${p(50)}${b ? "" : " (target ≤ 1.3)"}   p95 ratio ${p(95)}`,
+    );
+  }
 } finally {
   await stack.stop();
   await target.close();

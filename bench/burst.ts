@@ -4,7 +4,7 @@
 // share an address and that nothing is left behind.
 import { TestStack } from "../test/support/stack.ts";
 import { fmt, percentile, untilHttpOk } from "./stats.ts";
-import { benchTarget, type BenchTarget, type RawInstance } from "./targets.ts";
+import { benchTarget, type Baseline, type RawInstance } from "./targets.ts";
 const N = Number(process.env.BENCH_TEAMS ?? 100);
 
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -43,12 +43,12 @@ async function untilRunning(stack: TestStack, statusUrl: string) {
   throw new Error(`not running after 300 s: ${statusUrl}`);
 }
 
-async function rawBurst(target: BenchTarget, label: string) {
+async function rawBurst(baseline: Baseline, label: string) {
   return timed(() =>
     Promise.all(
       Array.from({ length: N }, () =>
         timed(async (): Promise<RawInstance> => {
-          const raw = await target.rawStart(label);
+          const raw = await baseline.start(label);
           await untilHttpOk(`${raw.address}/`, 120_000);
           return raw;
         }),
@@ -70,12 +70,16 @@ try {
   const collisions = addresses.length - new Set(addresses).size;
   const orphans = workloads.length - N;
 
-  const raw = await rawBurst(target, `org.ctf-instancer.bench=${stack.id}`);
-  await Promise.all(raw.value.map((r) => r.value.remove()));
+  const raws = [];
+  for (const baseline of target.baselines) {
+    const raw = await rawBurst(baseline, `org.ctf-instancer.bench=${stack.id}`);
+    await Promise.all(raw.value.map((r) => r.value.remove()));
+    raws.push(raw);
+  }
 
   const line = (name: string, total: number, each: number[]) =>
     console.log(
-      `${name.padEnd(34)} total ${fmt(total).padStart(9)}   p50 ${fmt(percentile(each, 50)).padStart(8)}   p95 ${fmt(percentile(each, 95)).padStart(8)}`,
+      `${name.padEnd(40)} total ${fmt(total).padStart(9)}   p50 ${fmt(percentile(each, 50)).padStart(8)}   p95 ${fmt(percentile(each, 95)).padStart(8)}`,
     );
   console.log(`${N} teams at once: assign → reachable, on ${target.name}`);
   line(
@@ -83,12 +87,16 @@ try {
     ours.ms,
     ours.value.map((r) => r.ms),
   );
-  line(
-    `${target.rawName} (baseline)`,
-    raw.ms,
-    raw.value.map((r) => r.ms),
-  );
-  console.log(`total-time ratio ${(ours.ms / raw.ms).toFixed(2)} (target ≤ 1.5)`);
+  for (const [b, baseline] of target.baselines.entries())
+    line(
+      `${baseline.name}${b ? "" : " (baseline)"}`,
+      raws[b]!.ms,
+      raws[b]!.value.map((r) => r.ms),
+    );
+  for (const [b, baseline] of target.baselines.entries())
+    console.log(
+      `against ${baseline.name.trim()}: total-time ratio ${(ours.ms / raws[b]!.ms).toFixed(2)}${b ? "" : " (target ≤ 1.5)"}`,
+    );
   console.log(
     `address collisions ${collisions}, workloads ${workloads.length} for ${new Set(workloads).size} instances (orphans/duplicates ${orphans})`,
   );

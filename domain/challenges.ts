@@ -15,6 +15,15 @@ export const challengeSpecSchema = z.strictObject({
   // The Docker engine runs nothing below a hundredth of a CPU (and the numeric(6,3) column would round a value
   // under a thousandth to 0).
   cpus: z.number().min(0.01).max(64).default(0.5).describe("CPUs, 0.01–64, kept to three decimals"),
+  cpus_reserved: z
+    .number()
+    .min(0.001)
+    .max(64)
+    .nullable()
+    .default(null)
+    .describe(
+      "CPUs a Swarm node keeps for each instance (ENGINE=swarm), at most cpus; null reserves all of cpus. Memory is always reserved in full",
+    ),
   pids_limit: z.number().int().min(8).max(65536).default(128),
   ttl_seconds: z.number().int().min(5).max(604800).nullable().default(null),
   env: z
@@ -75,7 +84,7 @@ export interface ChallengeRow extends ChallengeSpec {
   updated_at: Date;
 }
 
-const COLUMNS = `id, image, port, memory_mb, cpus::float8 AS cpus, pids_limit, ttl_seconds, env, cap_add, read_only,
+const COLUMNS = `id, image, port, memory_mb, cpus::float8 AS cpus, cpus_reserved::float8 AS cpus_reserved, pids_limit, ttl_seconds, env, cap_add, read_only,
   egress, restart_on_exit, flag_format, placement, created_at, updated_at`;
 
 export async function listChallenges(db: DbClient): Promise<ChallengeRow[]> {
@@ -95,11 +104,11 @@ export async function upsertChallenge(
 ): Promise<{ row: ChallengeRow; created: boolean }> {
   const res = await db.query<ChallengeRow & { created: boolean }>(
     `INSERT INTO challenges (id, image, port, memory_mb, cpus, pids_limit, ttl_seconds, env, cap_add, read_only,
-       egress, restart_on_exit, flag_format, placement)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       egress, restart_on_exit, flag_format, placement, cpus_reserved)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
      ON CONFLICT (id) DO UPDATE SET image = $2, port = $3, memory_mb = $4, cpus = $5, pids_limit = $6,
        ttl_seconds = $7, env = $8, cap_add = $9, read_only = $10, egress = $11, restart_on_exit = $12,
-       flag_format = $13, placement = $14, updated_at = now()
+       flag_format = $13, placement = $14, cpus_reserved = $15, updated_at = now()
      RETURNING ${COLUMNS}, (xmax = 0) AS created`,
     [
       id,
@@ -116,6 +125,7 @@ export async function upsertChallenge(
       spec.restart_on_exit,
       spec.flag_format,
       spec.placement,
+      spec.cpus_reserved,
     ],
   );
   const { created, ...row } = res.rows[0]!;
@@ -134,6 +144,8 @@ export function specProblem(
   if (refused.length)
     return `cap_add: ${refused.join(", ")} not in ALLOWED_CAPABILITIES (${opts.allowedCapabilities.join(", ")})`;
   if (spec.flag_format && !opts.flagSecretSet) return "flag_format: set FLAG_SECRET to issue per-team flags";
+  if (spec.cpus_reserved !== null && spec.cpus_reserved > spec.cpus)
+    return `cpus_reserved: ${spec.cpus_reserved} is more than cpus (${spec.cpus})`;
   return null;
 }
 

@@ -166,6 +166,11 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/placement/);
+    const greedy = await stack.request("PUT", "/challenges/greedy", {
+      body: { image: WEB100.image, port: 80, cpus: 0.5, cpus_reserved: 1 },
+    });
+    expect(greedy.status).toBe(400);
+    expect(greedy.body.error.message).toMatch(/cpus_reserved: 1 is more than cpus \(0.5\)/);
   });
 
   it("a 60-team burst spreads over the nodes, with no port collision, no duplicate and no orphan", async () => {
@@ -183,7 +188,7 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
 
   async function burstOf60(stack: TestStack): Promise<void> {
     await stack.request("PUT", "/challenges/tiny", {
-      body: { image: WEB100.image, port: 80, cpus: 0.01, memory_mb: 16 },
+      body: { image: WEB100.image, port: 80, cpus: 0.25, cpus_reserved: 0.01, memory_mb: 16 },
     });
     const teams = Array.from({ length: 60 }, (_, i) => `burst${i}`);
     const answers = await Promise.all(
@@ -217,6 +222,11 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
       filters: { label: [`org.ctf-instancer.deployment=${stack.deployment}`, "org.ctf-instancer.challenge-id=tiny"] },
     });
     expect(services).toHaveLength(60);
+    // 60 × 0.25 CPU would not fit two 2-CPU nodes: only the reservation counts for placement.
+    expect(services[0]!.Spec!.TaskTemplate!.Resources).toEqual({
+      Limits: { NanoCPUs: 0.25e9, MemoryBytes: 16 * 1024 * 1024, Pids: 128 },
+      Reservations: { NanoCPUs: 0.01e9, MemoryBytes: 16 * 1024 * 1024 },
+    });
 
     await Promise.all(
       teams.map((team) =>

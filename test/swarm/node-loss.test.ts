@@ -17,7 +17,7 @@ describe("ENGINE=swarm when a node goes away", () => {
       env: { ENGINE: "swarm", START_TIMEOUT_SECONDS: "8" },
     });
     const put = (id: string, body: object) => stack.request("PUT", `/challenges/${id}`, { body });
-    await put("tiny", { image: WEB100.image, port: 80, cpus: 0.01, memory_mb: 16 });
+    await put("tiny", { image: WEB100.image, port: 80, cpus: 0.25, cpus_reserved: 0.01, memory_mb: 16 });
     for (const i of [2, 3])
       await put(`pinned${i}`, { image: WEB100.image, port: 80, placement: [`node.hostname==${cluster.hostname(i)}`] });
   });

@@ -30,7 +30,7 @@ import {
   type SwarmTask,
 } from "./tasks.ts";
 
-const TASK_POLL_MS = 250;
+const TASK_POLL_MS = 100;
 
 export interface SwarmEngineOptions {
   /** A client of a manager node. */

@@ -3,8 +3,8 @@ import { PermanentStartError, type InstanceLabels } from "../engine/engine.ts";
 import { isConflict, isNotFound } from "../docker/errors.ts";
 import { instanceLabels, instanceObjectName } from "../docker/labels.ts";
 
-const REMOVE_TRIES = 40;
-const REMOVE_RETRY_MS = 500;
+const REMOVE_TRIES = 100;
+const REMOVE_RETRY_MS = 200;
 
 /**
  * One overlay network per instance: its containers reach each other across nodes and nothing of other teams.

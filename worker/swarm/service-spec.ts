@@ -14,8 +14,8 @@ export interface ServicePlan extends StartPlan {
 
 /**
  * One service per instance, one replica, hardened as far as the service API goes: capabilities, PIDs, memory,
- * CPUs, init, read-only root with a tmpfs, capped logs. Reservations equal the limits, so Swarm places by free
- * capacity and never overcommits a node. The port is published in host mode on the node that runs the task
+ * CPUs, init, read-only root with a tmpfs, capped logs. Memory is reserved in full and CPUs as the challenge says
+ * (all of them unless `cpus_reserved`), so Swarm places by free capacity and never overcommits a node's memory. The port is published in host mode on the node that runs the task
  * (the routing mesh needs IPVS, and the address should name its node); `dnsrr` asks for no virtual IP.
  * Restart policy none: a death goes through the instancer's own lifecycle (restart_on_exit, MAX_RESTARTS), which
  * re-reads the address wherever the new task lands.
@@ -46,7 +46,7 @@ export function serviceSpec(plan: ServicePlan): Docker.CreateServiceOptions {
       },
       Resources: {
         Limits: { NanoCPUs: nanoCpus, MemoryBytes: memory, Pids: challenge.pids_limit },
-        Reservations: { NanoCPUs: nanoCpus, MemoryBytes: memory },
+        Reservations: { NanoCPUs: Math.round((challenge.cpus_reserved ?? challenge.cpus) * 1e9), MemoryBytes: memory },
       },
       RestartPolicy: { Condition: "none" },
       Placement: { Constraints: [...challenge.placement, egress] },
