@@ -82,3 +82,9 @@ export async function recordPlatformTeamFlag(
   );
   return { ok: true };
 }
+
+/** Whether any team has a flag recorded for the challenge (a platform's per-team flags make it one that has). */
+export async function challengeHasRecordedFlags(db: DbClient, challengeId: string): Promise<boolean> {
+  const res = await db.query("SELECT 1 FROM issued_flags WHERE challenge_id = $1 LIMIT 1", [challengeId]);
+  return (res.rowCount ?? 0) > 0;
+}
