@@ -136,8 +136,10 @@ describe("fuzz of rCTF's instancer protocol", () => {
       const key = `${res.status} ${kind}`;
       tally[key] = (tally[key] ?? 0) + 1;
     }
-    console.log(`rctf fuzz seed ${SEED}: ${sent} requests in ${Date.now() - started} ms`, tally);
-    expect(failures.slice(0, 20)).toEqual([]);
+    process.stdout.write(
+      `rctf fuzz seed ${SEED}: ${sent} requests in ${Date.now() - started} ms; replies ${JSON.stringify(tally)}\n`,
+    );
+    expect(failures.slice(0, 20), `replay with FUZZ_SEED=${SEED}`).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(Math.min(REQUESTS, 200));
     // Not vacuous: both shapes came back, and the refusals covered bad input, token and method.
     expect(tally["200 instancerInstanceDetails"]).toBeGreaterThan(0);
