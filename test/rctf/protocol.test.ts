@@ -181,6 +181,36 @@ describe("rCTF's instancer protocol against the real API, PostgreSQL, Redis and 
     expect(await liveRows(c.teamId)).toBe(0);
   });
 
+  it("a timeout of 0 (rCTF's default when the organiser sets none) keeps the challenge's TTL", async () => {
+    const who = team();
+    await rctf.details("start", forms.start(who, { timeoutMilliseconds: 0 }));
+    const running = await runningDetails(who);
+    // The stack's DEFAULT_TTL_SECONDS, since web100 sets no ttl_seconds.
+    expect(running.timeLeftMilliseconds).toBeGreaterThan(3_600_000 - 60_000);
+    expect(running.timeLeftMilliseconds).toBeLessThanOrEqual(3_600_000);
+  });
+
+  it("an instance that fails to start reads errored, without internal detail; stop then answers stopped", async () => {
+    const put = await stack.request("PUT", "/challenges/broken", {
+      body: { image: "ctf-instancer/no-such-image:latest", port: 80 },
+    });
+    expect(put.status).toBe(201);
+    const who = team("broken");
+    expect((await rctf.details("start", forms.start(who))).status).toBe("starting");
+    const errored = await waitUntil("instance errored", async () => {
+      const d = await rctf.details("status", forms.status(who));
+      return d.status === "errored" ? d : null;
+    });
+    expect(errored).toEqual({
+      kind: "instancerInstanceDetails",
+      status: "errored",
+      timeLeftMilliseconds: null,
+      endpoints: null,
+    });
+    // Stopping a failed instance has nothing to stop.
+    expect((await rctf.details("stop", forms.stop(who))).status).toBe("stopped");
+  });
+
   it("an early extend is refused, naming when extending opens", async () => {
     const who = team();
     await rctf.details("start", forms.start(who, { timeoutMilliseconds: 3_600_000 }));
