@@ -50,7 +50,8 @@ export function sameFlags(a: readonly PlatformFlag[], b: readonly PlatformFlag[]
 export async function platformFlagEnv(db: DbClient, instanceId: string): Promise<Record<string, string>> {
   const flags = (await platformStartOf(db, instanceId))?.flags ?? [];
   if (flags.length === 0) return {};
-  return { FLAG: flags[0]!.flag, FLAGS: JSON.stringify(flags) };
+  // jsonb keeps keys in its own order; FLAGS lists them as rCTF sends them.
+  return { FLAG: flags[0]!.flag, FLAGS: JSON.stringify(flags.map(({ provider, flag }) => ({ provider, flag }))) };
 }
 
 export type TeamFlagRecord = { ok: true } | { ok: false; reason: "taken" };
