@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestStack } from "../support/stack.ts";
 import { prng, type Rng } from "../api/fuzz-values.ts";
+import { responseChecker } from "../api/openapi-check.ts";
 import { forms, RCTF_TOKEN, shapeProblem, type TeamChallenge } from "./rctf-client.ts";
 
 // Bounded in count and time; the seed is printed so a failure can be replayed with FUZZ_SEED=<seed>.
@@ -117,6 +118,8 @@ describe("fuzz of rCTF's instancer protocol", () => {
   it(`${REQUESTS} requests never get a reply outside rCTF's two shapes, nor a 5xx (seed ${SEED})`, async () => {
     const rng = prng(SEED);
     const url = `${stack.url}/rctf/v1/instances/`;
+    // The four methods of the protocol are operations of the document: their replies must be declared there.
+    const check = responseChecker((await stack.request("GET", "/openapi.json", { token: null })).body);
     const failures: string[] = [];
     const tally: Record<string, number> = {};
     const started = Date.now();
@@ -132,6 +135,13 @@ describe("fuzz of rCTF's instancer protocol", () => {
       const text = await res.text();
       const problem = shapeProblem(res.status, text) ?? (res.status >= 500 ? `HTTP ${res.status}: ${text}` : null);
       if (problem) failures.push(`#${sent} ${req.method} ${req.what}: ${problem}`);
+      else if (req.method in ACTION_OF)
+        for (const undeclared of check(req.method, url, {
+          status: res.status,
+          body: JSON.parse(text),
+          headers: res.headers,
+        }))
+          failures.push(`#${sent} ${req.what}: ${undeclared}`);
       const kind = problem ? "bad" : (JSON.parse(text) as { kind: string }).kind;
       const key = `${res.status} ${kind}`;
       tally[key] = (tally[key] ?? 0) + 1;

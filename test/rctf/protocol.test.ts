@@ -150,6 +150,20 @@ describe("rCTF's instancer protocol against the real API, PostgreSQL, Redis and 
     expect(await liveRows(who.teamId)).toBe(1);
   });
 
+  it("racing starts of one team's instance converge on one instance", async () => {
+    const who = team();
+    const flags = [{ provider: "flags/dynamic", flag: `rctf{race_${randomUUID()}}` }];
+    const replies = await Promise.all(Array.from({ length: 6 }, () => rctf.call("start", forms.start(who, { flags }))));
+    for (const { reply } of replies) expect(reply).toMatchObject({ kind: "instancerInstanceDetails" });
+    expect(await liveRows(who.teamId)).toBe(1);
+    await runningDetails(who);
+    expect(
+      (await deploymentContainers(stack.deployment)).filter(
+        (c) => c.Labels["org.ctf-instancer.team-id"] === who.teamId,
+      ),
+    ).toHaveLength(1);
+  });
+
   it("only the per-team flag is recorded as the team's: /flags/verify knows it, a static flag makes no cheat", async () => {
     const a = team();
     const b = team();
