@@ -59,6 +59,29 @@ describe("rCTF protocol refusals: cooldown, capacity, outages, internal failures
     expect(full.message).toMatch(/Every instance of this event is in use/);
   });
 
+  it("a start while the instance stops is refused; right after a stop it waits for the cooldown", async () => {
+    await stack.api.deps.db.query("DELETE FROM instances");
+    const who = team();
+    expect((await rctf.details("start", forms.start(who))).status).toBe("starting");
+    // Past the cooldown of its start, it can be stopped; with no worker it stays stopping.
+    await stack.api.deps.db.query("UPDATE instances SET created_at = now() - interval '2 minutes' WHERE team_id = $1", [
+      who.teamId,
+    ]);
+    expect((await rctf.details("stop", forms.stop(who))).status).toBe("stopping");
+    const stopping = await rctf.error("start", forms.start(who));
+    expect(stopping.status).toBe(409);
+    expect(stopping.message).toMatch(/is being stopped/);
+    // What the worker does once the container is gone: removed on the team's request.
+    await stack.api.deps.db.query(
+      "UPDATE instances SET state = 'removed', removed_at = now() WHERE team_id = $1 AND state = 'stopping'",
+      [who.teamId],
+    );
+    const cooldown = await rctf.error("start", forms.start(who));
+    expect(cooldown.status).toBe(429);
+    expect(cooldown.message).toMatch(/You stopped this instance moments ago\. Wait \d+ s before starting it again/);
+    expect((await rctf.details("status", forms.status(who))).status).toBe("stopped");
+  });
+
   it("Redis away: start is refused at once, saying to retry; status still answers", async () => {
     await stack.api.deps.db.query("DELETE FROM instances");
     await redis.stop();
