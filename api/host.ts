@@ -10,6 +10,8 @@ import { createInstanceQueue } from "../infra/queue.ts";
 import { createApiRedis } from "../infra/redis.ts";
 import { endpoints } from "../functions/index.ts";
 import { createApp } from "../http/app.ts";
+import { mountRctf } from "../http/rctf-family.ts";
+import { rctfActions } from "../functions/rctf/index.ts";
 import { answerClientErrors } from "../http/client-errors.ts";
 import { loadCatalogue } from "./catalogue.ts";
 import type { AppDeps } from "../http/deps.ts";
@@ -41,6 +43,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Runni
   }
 
   const app = createApp(deps, endpoints);
+  mountRctf(app, deps, rctfActions);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
   answerClientErrors(server as Server);
   await new Promise<void>((resolve, reject) => {

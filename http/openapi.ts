@@ -33,8 +33,15 @@ const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${nam
 /** Statuses whose answers may carry Retry-After. */
 const RETRY_AFTER = new Set([202, 409, 429, 503]);
 
-/** The OpenAPI 3 description, generated from the same definitions that validate requests. */
-export function buildOpenApi(endpoints: readonly Endpoint[], version: string): object {
+/**
+ * The OpenAPI 3 description, generated from the same definitions that validate requests. `families` adds paths
+ * of protocols spoken in their own shapes (http/rctf-openapi.ts).
+ */
+export function buildOpenApi(
+  endpoints: readonly Endpoint[],
+  version: string,
+  families: Record<string, object> = {},
+): object {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const ep of endpoints) {
     const path = ep.path.replace(/:(\w+)/g, "{$1}");
@@ -106,7 +113,7 @@ export function buildOpenApi(endpoints: readonly Endpoint[], version: string): o
         Location: { description: "Where to follow the instance: GET /instances/{id}", schema: { type: "string" } },
       },
     },
-    paths,
+    paths: { ...paths, ...families },
   };
 }
 

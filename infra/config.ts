@@ -3,7 +3,7 @@ import type { Env } from "./env.ts";
 import { configErrorFrom, int, resolveFileVariants } from "./env.ts";
 
 // Secrets may come from files (Docker/Compose secrets): NAME_FILE wins over NAME.
-const SECRET_VARS = ["DATABASE_URL", "REDIS_URL", "API_TOKENS", "FLAG_SECRET"] as const;
+const SECRET_VARS = ["DATABASE_URL", "REDIS_URL", "API_TOKENS", "FLAG_SECRET", "RCTF_AUTH_TOKEN"] as const;
 
 const urlWithScheme = (schemes: string[]) =>
   z
@@ -70,6 +70,13 @@ const apiSchema = baseSchema.extend({
   // HMAC key for per-team flags; challenges with a flag_format need it.
   FLAG_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 300, 10),
+  // The shared token of rCTF's instancer protocol (docs/rctf.md); the family is not mounted without it.
+  RCTF_AUTH_TOKEN: z.string().min(16, "needs at least 16 characters").optional(),
+  // Where that family is mounted: rCTF's apiUrl is this host's URL with this path.
+  RCTF_BASE_PATH: z
+    .string()
+    .regex(/^(\/[A-Za-z0-9._~-]+)+$/, "must be a path such as /rctf (no trailing slash)")
+    .default("/rctf"),
 });
 
 const workerSchema = baseSchema.extend({
@@ -123,4 +130,4 @@ export function loadDatabaseUrl(env: Env): string {
 }
 
 /** The settings whose values a log line never shows. */
-export const SECRET_SETTINGS = ["API_TOKENS", "FLAG_SECRET"] as const;
+export const SECRET_SETTINGS = ["API_TOKENS", "FLAG_SECRET", "RCTF_AUTH_TOKEN"] as const;

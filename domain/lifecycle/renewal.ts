@@ -26,13 +26,15 @@ export function renewableAt(expiresAt: Date, renewWindowSeconds: number): Date {
 
 /**
  * Renewing moves expiry by the TTL, capped at start + the maximum lifetime. The cap is checked before the window:
- * waiting for the window would only lead to the same refusal.
+ * waiting for the window would only lead to the same refusal. `from: "now"` renews to now + TTL instead (a
+ * platform's "extend" means that), never earlier than the current expiry.
  */
 export function decideRenewal(
   instance: RenewableInstance,
   ttlSeconds: number,
   policy: RenewalPolicy,
   now: Date = new Date(),
+  from: "expiry" | "now" = "expiry",
 ): Renewal {
   const { state, started_at: startedAt, expires_at: expiresAt } = instance;
   if (state !== "running" || !startedAt || !expiresAt) return { ok: false, code: "not_running", state };
@@ -40,5 +42,7 @@ export function decideRenewal(
   if (cap <= expiresAt.getTime()) return { ok: false, code: "max_lifetime_reached", expiresAt };
   const opensAt = renewableAt(expiresAt, policy.renewWindowSeconds);
   if (now < opensAt) return { ok: false, code: "renewal_not_open", opensAt, expiresAt };
-  return { ok: true, expiresAt: new Date(Math.min(expiresAt.getTime() + ttlSeconds * 1000, cap)) };
+  const base = from === "now" ? now.getTime() : expiresAt.getTime();
+  const renewed = Math.max(base + ttlSeconds * 1000, expiresAt.getTime());
+  return { ok: true, expiresAt: new Date(Math.min(renewed, cap)) };
 }

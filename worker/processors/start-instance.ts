@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import { getChallenge, type ChallengeRow } from "../../domain/challenges.ts";
 import { issuedFlag } from "../../domain/flags.ts";
+import { platformFlagEnv } from "../../domain/platform-flags.ts";
 import { getInstance, transition, type InstanceRow } from "../../domain/instances.ts";
 import { withExclusiveLock } from "../../infra/db.ts";
 import { instanceJobSchema, JOB, scheduleExpiry, type InstanceJob } from "../../infra/queue.ts";
@@ -118,6 +119,8 @@ async function bringUp(deps: WorkerDeps, row: InstanceRow, challenge: ChallengeR
       CHALLENGE_ID: row.challenge_id,
       INSTANCE_ID: row.id,
       ...(flag ? { FLAG: flag } : {}),
+      // Flags a platform minted and sent with its start (FLAG, FLAGS) take the place of the challenge's own.
+      ...(await platformFlagEnv(deps.db, row.id)),
     },
   });
   const target = { direct: workload.direct, published: workload.probeAt };
