@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { isOnLink } from "./on-link.ts";
 
 // Docker's userland proxy accepts on the published port even before the challenge listens, then closes at once.
 // Through it, a connection counts only if the peer sends data or keeps it open for HOLD_MS.
@@ -55,15 +56,16 @@ export interface ProbeTarget {
 }
 
 /**
- * Decides when a challenge's port is really served. It asks the container directly while that works from here
- * (a worker on the host can; one inside another Docker network cannot) and otherwise goes through the published
- * port; the first unreachable direct attempt switches this prober to published ports for good.
+ * Decides when a challenge's port is really served. It asks the container directly when the container's network
+ * is on this host (a worker on the engine's host; not one inside another Docker network, nor one beside a remote
+ * engine) and otherwise goes through the published port; the first unreachable direct attempt switches this
+ * prober to published ports for good.
  */
 export class PortProber {
   private directUsable = true;
 
   private async probeOnce(target: ProbeTarget): Promise<boolean> {
-    if (this.directUsable && target.direct) {
+    if (this.directUsable && target.direct && isOnLink(target.direct.host)) {
       const result = await connectDirect(target.direct.host, target.direct.port);
       if (result !== "unreachable") return result === "open";
       this.directUsable = false;
