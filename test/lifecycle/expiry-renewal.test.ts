@@ -1,18 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deploymentContainers } from "../support/docker.ts";
+import { engines, type EngineUnderTest } from "../support/engines.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
 import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
-describe("expiry", () => {
+describe.each(engines("expiry"))("expiry on $name", (choice) => {
+  let engine: EngineUnderTest;
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await TestStack.start();
+    engine = await choice.up();
+    stack = await engine.start();
     const image = (await stack.request("GET", "/challenges")).body.challenges[0].image;
     await stack.request("PUT", "/challenges/short", { body: { image, port: 80, ttl_seconds: 5 } });
   });
   afterAll(async () => {
     await stack?.stop();
+    await engine?.close();
   });
   holdAnswersToDocument(() => stack);
 
@@ -32,10 +35,10 @@ describe("expiry", () => {
     );
     expect(gone.state_reason).toBe("expired");
     expect(Date.parse(gone.removed_at) - expiresAt).toBeLessThan(3000);
-    expect(await deploymentContainers(stack.deployment)).toHaveLength(0);
+    expect(await engine.workloads(stack.deployment)).toHaveLength(0);
   });
 
-  it("a lost expiry timer does not leak the container: the sweeper ends it", async () => {
+  it("a lost expiry timer does not leak the workload: the sweeper ends it", async () => {
     const res = await stack.request("POST", "/assign", { body: { team_id: "forgotten", challenge_id: "web100" } });
     expect(res.status).toBe(200);
     // Lose every timer, then let the instance's time run out.
@@ -52,8 +55,8 @@ describe("expiry", () => {
       20_000,
     );
     expect(gone.state_reason).toBe("expired");
-    const left = (await deploymentContainers(stack.deployment)).filter((c) =>
-      Object.values(c.Labels).includes(res.body.instance_id),
+    const left = (await engine.workloads(stack.deployment)).filter((l) =>
+      Object.values(l).includes(res.body.instance_id),
     );
     expect(left).toHaveLength(0);
   });

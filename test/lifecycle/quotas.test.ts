@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestStack, WEB100 } from "../support/stack.ts";
+import { engines, type EngineUnderTest } from "../support/engines.ts";
+import { WEB100, type TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
 import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
-describe("quotas and pacing", () => {
+describe.each(engines("quota"))("quotas and pacing on $name", (choice) => {
+  let engine: EngineUnderTest;
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await TestStack.start({
+    engine = await choice.up();
+    stack = await engine.start({
       env: { TEAM_MAX_INSTANCES: "3", MAX_LIVE_INSTANCES: "5", COOLDOWN_SECONDS: "2" },
     });
     for (let i = 0; i < 30; i++)
@@ -14,6 +17,7 @@ describe("quotas and pacing", () => {
   });
   afterAll(async () => {
     await stack?.stop();
+    await engine?.close();
   });
   holdAnswersToDocument(() => stack);
 

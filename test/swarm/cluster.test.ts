@@ -7,7 +7,7 @@ import { loadWorkerConfig } from "../../infra/config.ts";
 import { createEngine } from "../../worker/engine/create.ts";
 import { createLogger } from "../../infra/logger.ts";
 import { testEnv } from "../support/env.ts";
-import { assigned, clusterUp, containerOf, eventually, leftovers, taskOf, type Cluster } from "./cluster.ts";
+import { assigned, clusterUp, containerOf, eventually, leftovers, taskOf, type Cluster } from "../support/cluster.ts";
 
 const LAB = "swarm";
 const EGRESS_NODE = 4;

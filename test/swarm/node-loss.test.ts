@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labDown, labUp, stopEngine } from "../support/lab.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
-import { assigned, clusterUp, eventually, taskOf, type Cluster } from "./cluster.ts";
+import { assigned, clusterUp, eventually, taskOf, type Cluster } from "../support/cluster.ts";
 
 const LAB = "swnl";
 

@@ -2,11 +2,11 @@
 // node with egress, and the sample challenge image loaded on every worker node (no registry is reachable).
 import type Docker from "dockerode";
 import { expect } from "vitest";
-import { copyImage, swarmUp, type LabEngine } from "../support/lab.ts";
-import { testEnv } from "../support/env.ts";
-import { execIn } from "../support/docker.ts";
+import { copyImage, swarmUp, type LabEngine } from "./lab.ts";
+import { testEnv } from "./env.ts";
+import { execIn } from "./docker.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
-import type { TestStack } from "../support/stack.ts";
+import type { TestStack } from "./stack.ts";
 
 export interface Cluster {
   manager: LabEngine;
