@@ -6,6 +6,21 @@ export const LIVE_STATES: readonly InstanceState[] = ["requested", "starting", "
 /** LIVE_STATES as an SQL list (constants only, never input); also the predicate of the partial unique index. */
 const LIVE_IN = `(${LIVE_STATES.map((state) => `'${state}'`).join(", ")})`;
 
+/** Where one exposure of a running instance answers. */
+export interface InstanceEndpoint {
+  /** The container (by name) and its port. */
+  container: string;
+  port: number;
+  protocol: "http" | "tcp";
+  /** Where players connect: host and port. */
+  host: string;
+  host_port: number;
+  /** Where the worker (and the gateway beside it) reach the same port: `host:port`. */
+  upstream: string;
+  /** The DNS label it is served at under CHALLENGE_DOMAIN (`http` only): the slug, or slug-N for the Nth. */
+  route: string | null;
+}
+
 export interface InstanceRow {
   id: string;
   team_id: string;
@@ -24,6 +39,10 @@ export interface InstanceRow {
   renewals: number;
   state_reason: string | null;
   restarts: number;
+  /** Unguessable, never reused: the instance's web name under CHALLENGE_DOMAIN. */
+  slug: string;
+  /** Once running: every exposure's address, first the one `address`/`host_port` show. */
+  endpoints: InstanceEndpoint[] | null;
 }
 
 /**
@@ -61,7 +80,7 @@ export async function getInstance(db: DbClient, id: string): Promise<InstanceRow
 }
 
 type TransitionFields = Partial<
-  Pick<InstanceRow, "container_id" | "host_port" | "address" | "error" | "state_reason" | "restarts">
+  Pick<InstanceRow, "container_id" | "host_port" | "address" | "error" | "state_reason" | "restarts" | "endpoints">
 > & {
   /** Sets expires_at to now + this many seconds. */
   ttlSeconds?: number;
@@ -82,7 +101,8 @@ export async function transition(
   const values: unknown[] = [id, from, to];
   const { ttlSeconds, ...columns } = fields;
   for (const [key, value] of Object.entries(columns)) {
-    values.push(value);
+    // pg would send an array as a Postgres array: a jsonb column takes its JSON text.
+    values.push(key === "endpoints" && value !== null ? JSON.stringify(value) : value);
     sets.push(`${key} = $${values.length}`);
   }
   if (ttlSeconds !== undefined) {

@@ -77,6 +77,14 @@ const apiSchema = baseSchema.extend({
     .string()
     .regex(/^(\/[A-Za-z0-9._~-]+)+$/, "must be a path such as /rctf (no trailing slash)")
     .default("/rctf"),
+  // With it, every http exposure is also served through the gateway at <route>.<CHALLENGE_DOMAIN>, where the
+  // route is the instance's unguessable slug.
+  CHALLENGE_DOMAIN: z
+    .string()
+    .regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lower-case DNS name")
+    .optional(),
+  // The scheme of those web addresses: https behind the gateway's TLS or a proxy in front, else http.
+  CHALLENGE_URL_SCHEME: z.enum(["http", "https"], { error: "must be http or https" }).default("https"),
 });
 
 const workerSchema = baseSchema.extend({
