@@ -2,19 +2,45 @@ import { z } from "zod";
 import type { DbClient } from "../infra/db.ts";
 import { idSchema } from "./ids.ts";
 import { storableString } from "./text.ts";
+import {
+  capAddSchema,
+  containerSchema,
+  cpusSchema,
+  envSchema,
+  exposureSchema,
+  imageRefSchema,
+  memoryMbSchema,
+  pidsLimitSchema,
+  protocolSchema,
+  shapeIssues,
+  type Protocol,
+  type ShapeFields,
+} from "./challenge-shape.ts";
 
-/** What an operator may set for a challenge (PUT /challenges/{id} body, and each entry of CHALLENGES_FILE). */
-export const challengeSpecSchema = z.strictObject({
-  image: z
-    .string()
+/** The fields an operator may set for a challenge; their combinations are checked by `challengeSpecSchema`. */
+const specFields = z.strictObject({
+  image: imageRefSchema.optional().describe("The single-container form: its image (or give containers)"),
+  port: z.number().int().min(1).max(65535).optional().describe("The single-container form: its port"),
+  protocol: protocolSchema
+    .optional()
+    .describe("The single-container form: how its port is reached, http (default) or tcp"),
+  containers: z
+    .array(containerSchema)
     .min(1)
-    .max(255)
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, "must be a Docker image reference"),
-  port: z.number().int().min(1).max(65535),
-  memory_mb: z.number().int().min(16).max(65536).default(256),
-  // The Docker engine runs nothing below a hundredth of a CPU (and the numeric(6,3) column would round a value
-  // under a thousandth to 0).
-  cpus: z.number().min(0.01).max(64).default(0.5).describe("CPUs, 0.01–64, kept to three decimals"),
+    .max(8)
+    .nullable()
+    .default(null)
+    .describe("Named containers sharing the instance's network, reaching each other by name"),
+  expose: z
+    .array(exposureSchema)
+    .min(1)
+    .max(8)
+    .nullable()
+    .default(null)
+    .describe("With containers: the (container, port, protocol) players reach"),
+  memory_mb: memoryMbSchema.default(256),
+  // The numeric(6,3) column would round a value under a thousandth to 0.
+  cpus: cpusSchema.default(0.5).describe("CPUs, 0.01–64, kept to three decimals"),
   cpus_reserved: z
     .number()
     .min(0.001)
@@ -24,22 +50,15 @@ export const challengeSpecSchema = z.strictObject({
     .describe(
       "CPUs a Swarm node keeps for each instance (ENGINE=swarm), at most cpus; null reserves all of cpus. Memory is always reserved in full",
     ),
-  pids_limit: z.number().int().min(8).max(65536).default(128),
+  pids_limit: pidsLimitSchema.default(128),
   ttl_seconds: z.number().int().min(5).max(604800).nullable().default(null),
-  env: z
-    .record(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be shell identifiers"),
-      storableString().max(4096),
-    )
+  env: envSchema
     .default({})
     .describe(
-      "Environment of the container. Names must be shell identifiers ([A-Za-z_][A-Za-z0-9_]*); values are strings of at most 4096 characters without NUL",
+      "Environment of every container. Names must be shell identifiers ([A-Za-z_][A-Za-z0-9_]*); values are strings of at most 4096 characters without NUL",
     ),
   // Capabilities to keep (all others are dropped); must be in the operator's ALLOWED_CAPABILITIES.
-  cap_add: z
-    .array(z.string().regex(/^(CAP_)?[A-Za-z_]{2,32}$/, "must be a capability name"))
-    .max(16)
-    .transform((caps) => [...new Set(caps.map((c) => c.toUpperCase().replace(/^CAP_/, "")))])
+  cap_add: capAddSchema
     .default([])
     .describe(
       "Capabilities to keep (all others are dropped), with or without CAP_, any case; each must be in the server's ALLOWED_CAPABILITIES",
@@ -72,19 +91,29 @@ export const challengeSpecSchema = z.strictObject({
     .default(null)
     .describe("Per-team flag template; must contain {}, which becomes the team's secret part. Needs FLAG_SECRET"),
 });
+
+const withShapeRules = <T extends z.ZodType<Parameters<typeof shapeIssues>[0]>>(schema: T) =>
+  schema.superRefine((spec, ctx) => {
+    for (const issue of shapeIssues(spec)) ctx.addIssue({ code: "custom", ...issue });
+  });
+
+/** What an operator may set for a challenge (PUT /challenges/{id} body, and each entry of CHALLENGES_FILE). */
+export const challengeSpecSchema = withShapeRules(specFields);
+
 export type ChallengeSpec = z.infer<typeof challengeSpecSchema>;
 
 export const catalogueSchema = z.strictObject({
-  challenges: z.array(challengeSpecSchema.extend({ id: idSchema })),
+  challenges: z.array(withShapeRules(specFields.extend({ id: idSchema }))),
 });
 
-export interface ChallengeRow extends ChallengeSpec {
+/** A stored challenge: `image`/`port` are those of its first exposure, so every challenge has them. */
+export interface ChallengeRow extends Omit<ChallengeSpec, "image" | "port" | "protocol">, ShapeFields {
   id: string;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = `id, image, port, memory_mb, cpus::float8 AS cpus, cpus_reserved::float8 AS cpus_reserved, pids_limit, ttl_seconds, env, cap_add, read_only,
+const COLUMNS = `id, image, port, protocol, containers, expose, memory_mb, cpus::float8 AS cpus, cpus_reserved::float8 AS cpus_reserved, pids_limit, ttl_seconds, env, cap_add, read_only,
   egress, restart_on_exit, flag_format, placement, created_at, updated_at`;
 
 export async function listChallenges(db: DbClient): Promise<ChallengeRow[]> {
@@ -102,18 +131,20 @@ export async function upsertChallenge(
   id: string,
   spec: ChallengeSpec,
 ): Promise<{ row: ChallengeRow; created: boolean }> {
+  const primary = primaryOf(spec);
   const res = await db.query<ChallengeRow & { created: boolean }>(
     `INSERT INTO challenges (id, image, port, memory_mb, cpus, pids_limit, ttl_seconds, env, cap_add, read_only,
-       egress, restart_on_exit, flag_format, placement, cpus_reserved)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+       egress, restart_on_exit, flag_format, placement, cpus_reserved, protocol, containers, expose)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
      ON CONFLICT (id) DO UPDATE SET image = $2, port = $3, memory_mb = $4, cpus = $5, pids_limit = $6,
        ttl_seconds = $7, env = $8, cap_add = $9, read_only = $10, egress = $11, restart_on_exit = $12,
-       flag_format = $13, placement = $14, cpus_reserved = $15, updated_at = now()
+       flag_format = $13, placement = $14, cpus_reserved = $15, protocol = $16, containers = $17, expose = $18,
+       updated_at = now()
      RETURNING ${COLUMNS}, (xmax = 0) AS created`,
     [
       id,
-      spec.image,
-      spec.port,
+      primary.image,
+      primary.port,
       spec.memory_mb,
       spec.cpus,
       spec.pids_limit,
@@ -126,10 +157,25 @@ export async function upsertChallenge(
       spec.flag_format,
       spec.placement,
       spec.cpus_reserved,
+      primary.protocol,
+      spec.containers && JSON.stringify(spec.containers),
+      spec.expose && JSON.stringify(spec.expose),
     ],
   );
   const { created, ...row } = res.rows[0]!;
   return { row, created };
+}
+
+/** The image, port and protocol a challenge is listed with: its own, or those of its first exposure. */
+function primaryOf(spec: ChallengeSpec): { image: string; port: number; protocol: Protocol } {
+  if (!spec.containers || !spec.expose)
+    return { image: spec.image!, port: spec.port!, protocol: spec.protocol ?? "http" };
+  const first = spec.expose[0]!;
+  return {
+    image: spec.containers.find((c) => c.name === first.container)!.image,
+    port: first.port,
+    protocol: first.protocol,
+  };
 }
 
 /**
@@ -140,7 +186,8 @@ export function specProblem(
   spec: ChallengeSpec,
   opts: { allowedCapabilities: readonly string[]; flagSecretSet: boolean },
 ): string | null {
-  const refused = spec.cap_add.filter((c) => !opts.allowedCapabilities.includes(c));
+  const asked = [...spec.cap_add, ...(spec.containers ?? []).flatMap((c) => c.cap_add ?? [])];
+  const refused = [...new Set(asked)].filter((c) => !opts.allowedCapabilities.includes(c));
   if (refused.length)
     return `cap_add: ${refused.join(", ")} not in ALLOWED_CAPABILITIES (${opts.allowedCapabilities.join(", ")})`;
   if (spec.flag_format && !opts.flagSecretSet) return "flag_format: set FLAG_SECRET to issue per-team flags";

@@ -175,6 +175,15 @@ export async function countLive(db: DbClient, by: { teamId?: string; challengeId
   return res.rows[0]!.n;
 }
 
+/** Containers of every live instance: each of its challenge's containers, one for the single form. */
+export async function countLiveContainers(db: DbClient): Promise<number> {
+  const res = await db.query<{ n: number }>(
+    `SELECT coalesce(sum(coalesce(jsonb_array_length(c.containers), 1)), 0)::int AS n
+     FROM instances i JOIN challenges c ON c.id = i.challenge_id WHERE i.state IN ${LIVE_IN}`,
+  );
+  return res.rows[0]!.n;
+}
+
 export async function countByState(db: DbClient): Promise<Record<InstanceState, number>> {
   const res = await db.query<{ state: InstanceState; n: number }>(
     "SELECT state, count(*)::int AS n FROM instances GROUP BY state",

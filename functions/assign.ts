@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { admit } from "../domain/lifecycle/admission.ts";
+import { admissionLimits, admit } from "../domain/lifecycle/admission.ts";
+import { containersOf } from "../domain/challenge-shape.ts";
 import { getChallenge } from "../domain/challenges.ts";
 import { withTransaction } from "../infra/db.ts";
 import { deriveFlag, issueFlag } from "../domain/flags.ts";
@@ -36,12 +37,8 @@ export default defineEndpoint({
       if (!challenge) throw new AppError("not_found", `unknown challenge '${body.challenge_id}'`);
       const admission = await admit(
         tx,
-        { teamId: body.team_id, challengeId: body.challenge_id, requestId },
-        {
-          teamMaxInstances: config.TEAM_MAX_INSTANCES,
-          maxLiveInstances: config.MAX_LIVE_INSTANCES,
-          cooldownSeconds: config.COOLDOWN_SECONDS,
-        },
+        { teamId: body.team_id, challengeId: body.challenge_id, requestId, containers: containersOf(challenge).length },
+        admissionLimits(config),
       );
       if (!admission.ok)
         throw new AppError(admission.code, admission.message, {
@@ -69,7 +66,7 @@ export default defineEndpoint({
         status: 200,
         body: {
           message: "Container assigned successfully.",
-          ...instanceView(latest, deps.config.RENEW_WINDOW_SECONDS),
+          ...instanceView(latest, deps.config),
         },
       };
     if (latest.state === "failed")
@@ -80,6 +77,6 @@ export default defineEndpoint({
       throw new AppError("conflict", "the instance was removed while starting; assign again", {
         details: { instance_id: latest.id },
       });
-    return accepted(latest, "Container is starting.", deps.config.RENEW_WINDOW_SECONDS);
+    return accepted(latest, "Container is starting.", deps.config);
   },
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { challengeSpecSchema, specProblem, upsertChallenge } from "../domain/challenges.ts";
+import { containersOf } from "../domain/challenge-shape.ts";
+import { challengeSpecSchema, specProblem, upsertChallenge, type ChallengeRow } from "../domain/challenges.ts";
 import { readEngineReport } from "../domain/engine-report.ts";
 import { idSchema } from "../domain/ids.ts";
 import type { AppDeps } from "../http/deps.ts";
@@ -19,20 +20,22 @@ const savedSchema = challengeViewSchema.extend({
  * What keeps a challenge from starting on the engine, as the worker last saw it (the API has no Docker access;
  * see domain/engine-report.ts).
  */
-async function engineWarnings(deps: AppDeps, spec: { image: string; cpus: number }): Promise<string[]> {
-  const seen = await readEngineReport(deps.db, deps.config.DEPLOYMENT_NAME, spec.image);
-  if (!seen) return [`image '${spec.image}' not checked: no worker has reported the Docker engine yet`];
-  const asOf = `as of ${seen.reportedAt.toISOString()}`;
+async function engineWarnings(deps: AppDeps, row: ChallengeRow): Promise<string[]> {
   const warnings: string[] = [];
-  if (seen.imagePresent === false)
-    warnings.push(
-      `image '${spec.image}' is not on the Docker engine (${asOf}): build or load it there, or instances of this challenge fail to start`,
-    );
-  if (seen.cpus !== null && spec.cpus > seen.cpus)
-    warnings.push(
-      `cpus ${spec.cpus} is more than the Docker engine's ${seen.cpus} (${asOf}): instances of this challenge fail to start`,
-    );
-  return warnings;
+  for (const { image, cpus } of containersOf(row)) {
+    const seen = await readEngineReport(deps.db, deps.config.DEPLOYMENT_NAME, image);
+    if (!seen) return [`image '${image}' not checked: no worker has reported the Docker engine yet`];
+    const asOf = `as of ${seen.reportedAt.toISOString()}`;
+    if (seen.imagePresent === false)
+      warnings.push(
+        `image '${image}' is not on the Docker engine (${asOf}): build or load it there, or instances of this challenge fail to start`,
+      );
+    if (seen.cpus !== null && cpus > seen.cpus)
+      warnings.push(
+        `cpus ${cpus} is more than the Docker engine's ${seen.cpus} (${asOf}): instances of this challenge fail to start`,
+      );
+  }
+  return [...new Set(warnings)];
 }
 
 export default defineEndpoint({

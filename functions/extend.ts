@@ -37,7 +37,7 @@ export default defineEndpoint({
     );
     return {
       status: 200,
-      body: { message: "Instance renewed.", ...instanceView(extended, config.RENEW_WINDOW_SECONDS) },
+      body: { message: "Instance renewed.", ...instanceView(extended, config) },
     };
   },
 });

@@ -16,6 +16,6 @@ export default defineEndpoint({
   async handler({ deps }, { params }) {
     const row = await getInstance(deps.db, params.id);
     if (!row) throw new AppError("not_found", `no instance ${params.id}`);
-    return { status: 200, body: instanceView(row, deps.config.RENEW_WINDOW_SECONDS) };
+    return { status: 200, body: instanceView(row, deps.config) };
   },
 });

@@ -54,7 +54,7 @@ export default defineEndpoint({
     return {
       status: 200,
       body: {
-        instances: page.map((r) => instanceView(r, deps.config.RENEW_WINDOW_SECONDS)),
+        instances: page.map((r) => instanceView(r, deps.config)),
         next_cursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
       },
     };

@@ -46,8 +46,8 @@ export default defineEndpoint({
     if (gone(latest.state))
       return {
         status: 200,
-        body: { message: "Container removed successfully.", ...instanceView(latest, deps.config.RENEW_WINDOW_SECONDS) },
+        body: { message: "Container removed successfully.", ...instanceView(latest, deps.config) },
       };
-    return accepted(latest, "Container is being removed.", deps.config.RENEW_WINDOW_SECONDS);
+    return accepted(latest, "Container is being removed.", deps.config);
   },
 });

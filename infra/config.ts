@@ -65,6 +65,8 @@ const apiSchema = baseSchema.extend({
   MAX_LIFETIME_SECONDS: int(60, 2592000, 14400),
   TEAM_MAX_INSTANCES: int(1, 1000, 3),
   MAX_LIVE_INSTANCES: int(1, 100000, 500),
+  // The same cap counted in containers: a challenge of several containers takes that many.
+  MAX_LIVE_CONTAINERS: int(1, 1000000, 2000),
   // Minimum time between assign and remove (either order) of one team's instance of one challenge.
   COOLDOWN_SECONDS: int(0, 3600, 5),
   // HMAC key for per-team flags; challenges with a flag_format need it.

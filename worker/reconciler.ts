@@ -48,12 +48,12 @@ export async function onWorkloadDied(
   if (!UUID_PATTERN.test(instanceId)) return; // no row can match; the reconciler removes the workload
   const row = await getInstance(deps.db, instanceId);
   if (!row) return;
-  if (row.container_id && (await isRunningNow(deps, row.container_id))) return;
+  if (await isRunningNow(deps, row.id)) return;
   await handleDeath(deps, row, reason, movable);
 }
 
-async function isRunningNow(deps: WorkerDeps, ref: string): Promise<boolean> {
-  return (await deps.engine.observe(ref)).state === "running";
+async function isRunningNow(deps: WorkerDeps, instanceId: string): Promise<boolean> {
+  return (await deps.engine.observe(instanceId)).state === "running";
 }
 
 /**
@@ -91,7 +91,7 @@ export async function reconcile(deps: WorkerDeps): Promise<{ orphans: number; de
       if (!row || row.state === "removed" || row.state === "failed") {
         await removeInstance(engine, id, 0);
         orphans++;
-      } else if (row.state === "running" && w.seen.state === "exited" && !(await isRunningNow(deps, w.ref))) {
+      } else if (row.state === "running" && w.seen.state === "exited" && !(await isRunningNow(deps, id))) {
         // Workloads were listed before the rows: one seen `created` may have started and gone live since.
         await handleDeath(deps, row, w.seen.reason, w.seen.movable);
         deaths++;

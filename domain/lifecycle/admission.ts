@@ -1,12 +1,29 @@
 import type pg from "pg";
 import { cooldownLeftMs } from "./cooldown.ts";
-import { findLive, countLive, insertRequestedOrGetLive, lastRemovedAt, type InstanceRow } from "../instances.ts";
+import type { ApiConfig } from "../../infra/config.ts";
+import {
+  findLive,
+  countLive,
+  countLiveContainers,
+  insertRequestedOrGetLive,
+  lastRemovedAt,
+  type InstanceRow,
+} from "../instances.ts";
 
 export interface AdmissionLimits {
   teamMaxInstances: number;
   maxLiveInstances: number;
+  /** Containers of all live instances together: a challenge of several containers counts each. */
+  maxLiveContainers: number;
   cooldownSeconds: number;
 }
+
+export const admissionLimits = (config: ApiConfig): AdmissionLimits => ({
+  teamMaxInstances: config.TEAM_MAX_INSTANCES,
+  maxLiveInstances: config.MAX_LIVE_INSTANCES,
+  maxLiveContainers: config.MAX_LIVE_CONTAINERS,
+  cooldownSeconds: config.COOLDOWN_SECONDS,
+});
 
 export type Admission =
   | { ok: true; row: InstanceRow; created: boolean }
@@ -25,7 +42,7 @@ export type Admission =
  */
 export async function admit(
   tx: pg.PoolClient,
-  input: { teamId: string; challengeId: string; requestId: string },
+  input: { teamId: string; challengeId: string; requestId: string; containers: number },
   limits: AdmissionLimits,
 ): Promise<Admission> {
   await tx.query("SELECT pg_advisory_xact_lock(hashtext('ctfi:team:' || $1))", [input.teamId]);
@@ -58,6 +75,13 @@ export async function admit(
       ok: false,
       code: "capacity_exhausted",
       message: "the event's instance capacity is used up; try again when other instances have ended",
+      retryAfter: 30,
+    };
+  if ((await countLiveContainers(tx)) + input.containers > limits.maxLiveContainers)
+    return {
+      ok: false,
+      code: "capacity_exhausted",
+      message: "the event's container capacity is used up; try again when other instances have ended",
       retryAfter: 30,
     };
   return { ok: true, ...(await insertRequestedOrGetLive(tx, input)) };

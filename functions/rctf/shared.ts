@@ -63,10 +63,16 @@ const details = (status: InstanceDetails["status"]): InstanceDetails => ({
   endpoints: null,
 });
 
+/** One rCTF endpoint per exposure (http → http, tcp → tcp), titled by its container when there are several. */
 function endpointsOf(row: InstanceRow): RctfEndpoint[] {
-  if (!row.address || row.host_port === null) return [];
-  const host = new URL(row.address).hostname.replace(/^\[(.*)\]$/, "$1");
-  return [{ kind: "http", host, port: row.host_port, title: "Instance", bypassExpose: true }];
+  const endpoints = row.endpoints ?? [];
+  return endpoints.map((e) => ({
+    kind: e.protocol,
+    host: e.host.replace(/^\[(.*)\]$/, "$1"),
+    port: e.host_port,
+    title: endpoints.length > 1 ? `${e.container}:${e.port}` : "Instance",
+    bypassExpose: true,
+  }));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { deriveFlag, issueFlag } from "../../domain/flags.ts";
-import { admit } from "../../domain/lifecycle/admission.ts";
+import { admissionLimits, admit } from "../../domain/lifecycle/admission.ts";
+import { containersOf } from "../../domain/challenge-shape.ts";
 import {
   platformFlagSchema,
   platformStartOf,
@@ -43,12 +44,8 @@ export default defineRctfAction({
       const challenge = await challengeOf(tx, form.challengeIntegrationId, "share");
       const admission = await admit(
         tx,
-        { teamId, challengeId: challenge.id, requestId },
-        {
-          teamMaxInstances: config.TEAM_MAX_INSTANCES,
-          maxLiveInstances: config.MAX_LIVE_INSTANCES,
-          cooldownSeconds: config.COOLDOWN_SECONDS,
-        },
+        { teamId, challengeId: challenge.id, requestId, containers: containersOf(challenge).length },
+        admissionLimits(config),
       );
       if (!admission.ok) throw admissionRefusal(admission, config);
       if (!admission.created) {

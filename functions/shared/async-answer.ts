@@ -2,16 +2,16 @@
 // with where to follow the instance.
 import type { InstanceRow } from "../../domain/instances.ts";
 import type { HeaderParam } from "../../http/endpoint.ts";
-import { instanceView } from "./instance-view.ts";
+import { instanceView, type ViewSettings } from "./instance-view.ts";
 
 export const instanceLocation = (id: string) => `/instances/${id}`;
 
 /** 202 for work still under way: where to follow it, and the instance as it is now. */
-export function accepted(row: InstanceRow, message: string, renewWindowSeconds: number) {
+export function accepted(row: InstanceRow, message: string, settings: ViewSettings) {
   return {
     status: 202 as const,
     headers: { Location: instanceLocation(row.id), "Retry-After": "2" },
-    body: { message, status_url: instanceLocation(row.id), ...instanceView(row, renewWindowSeconds) },
+    body: { message, status_url: instanceLocation(row.id), ...instanceView(row, settings) },
   };
 }
 

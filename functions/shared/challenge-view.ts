@@ -1,10 +1,28 @@
 import { z } from "zod";
+import { containersOf, exposuresOf } from "../../domain/challenge-shape.ts";
 import type { ChallengeRow } from "../../domain/challenges.ts";
 
 export const challengeViewSchema = z.object({
   id: z.string(),
-  image: z.string(),
-  port: z.number(),
+  image: z.string().describe("The image of the first exposure's container"),
+  port: z.number().describe("The first exposure's port"),
+  protocol: z.enum(["http", "tcp"]).describe("The first exposure's protocol"),
+  containers: z
+    .array(
+      z.object({
+        name: z.string(),
+        image: z.string(),
+        command: z.array(z.string()).nullable(),
+        env_keys: z.array(z.string()),
+        memory_mb: z.number(),
+        cpus: z.number(),
+        pids_limit: z.number(),
+        read_only: z.boolean(),
+        cap_add: z.array(z.string()),
+      }),
+    )
+    .describe("Every container, settings resolved (the single form's one is named main)"),
+  expose: z.array(z.object({ container: z.string(), port: z.number(), protocol: z.enum(["http", "tcp"]) })),
   memory_mb: z.number(),
   cpus: z.number(),
   cpus_reserved: z.number().nullable(),
@@ -27,6 +45,9 @@ export function challengeView(row: ChallengeRow): z.infer<typeof challengeViewSc
     id: row.id,
     image: row.image,
     port: row.port,
+    protocol: row.protocol,
+    containers: containersOf(row).map(({ env, ...c }) => ({ ...c, env_keys: Object.keys(env).sort() })),
+    expose: exposuresOf(row),
     memory_mb: row.memory_mb,
     cpus: row.cpus,
     cpus_reserved: row.cpus_reserved,

@@ -54,12 +54,14 @@ describe("rCTF lifetime, renewal from now, ids and details", () => {
     expect(sameFlags([], [])).toBe(true);
   });
 
-  it("shows a running instance's time left and one http endpoint that bypasses expose", () => {
+  it("shows a running instance's time left and an endpoint per exposure that bypasses expose", () => {
+    const endpoint = { container: "main", port: 80, upstream: "[::1]:32000", route: "abc" };
     const row = {
       state: "running",
       address: "http://[::1]:32000",
       host_port: 32000,
       expires_at: at(100),
+      endpoints: [{ ...endpoint, protocol: "http", host: "[::1]", host_port: 32000 }],
     } as unknown as InstanceRow;
     expect(detailsOf(row, at(40))).toEqual({
       kind: "instancerInstanceDetails",
@@ -67,6 +69,17 @@ describe("rCTF lifetime, renewal from now, ids and details", () => {
       timeLeftMilliseconds: 60_000,
       endpoints: [{ kind: "http", host: "::1", port: 32000, title: "Instance", bypassExpose: true }],
     });
+    const two = {
+      ...row,
+      endpoints: [
+        { ...endpoint, protocol: "http", host: "10.0.0.2", host_port: 32001 },
+        { ...endpoint, container: "pwn", port: 1337, protocol: "tcp", host: "10.0.0.3", host_port: 32768, route: null },
+      ],
+    } as unknown as InstanceRow;
+    expect(detailsOf(two, at(40)).endpoints).toEqual([
+      { kind: "http", host: "10.0.0.2", port: 32001, title: "main:80", bypassExpose: true },
+      { kind: "tcp", host: "10.0.0.3", port: 32768, title: "pwn:1337", bypassExpose: true },
+    ]);
     expect(detailsOf({ ...row, expires_at: at(10) }, at(40)).timeLeftMilliseconds).toBe(0);
     for (const [state, status] of [
       ["requested", "starting"],

@@ -98,9 +98,16 @@ describe("the start processor behind the engine interface", () => {
     const { engine, removed } = fakeEngine({
       start: async () => ({
         ref: "workload-1",
-        answersAt: { host: "node-2.cluster.example", port: 31337 },
-        probeAt: { host: "127.0.0.1", port: serverPort },
-        direct: null,
+        endpoints: [
+          {
+            container: "main",
+            port: 80,
+            protocol: "http",
+            answersAt: { host: "node-2.cluster.example", port: 31337 },
+            probeAt: { host: "127.0.0.1", port: serverPort },
+            direct: null,
+          },
+        ],
       }),
     });
     const before = probed;
@@ -125,9 +132,16 @@ describe("the start processor behind the engine interface", () => {
     const { engine, removed } = fakeEngine({
       start: async () => ({
         ref: "workload-2",
-        answersAt: { host: "node-1.cluster.example", port: 31000 },
-        probeAt: { host: "127.0.0.1", port: refusedPort },
-        direct: null,
+        endpoints: [
+          {
+            container: "main",
+            port: 80,
+            protocol: "http",
+            answersAt: { host: "node-1.cluster.example", port: 31000 },
+            probeAt: { host: "127.0.0.1", port: refusedPort },
+            direct: null,
+          },
+        ],
       }),
       seen: { state: "exited", reason: "container exited (exit code 3)" },
     });

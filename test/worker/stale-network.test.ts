@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { challengeSpecSchema } from "../../domain/challenges.ts";
+import { containersOf, exposuresOf } from "../../domain/challenge-shape.ts";
 import { createAndStart } from "../../worker/docker/containers.ts";
 import { ensureInstanceNetwork, removeNetwork } from "../../worker/docker/networks.ts";
 import { docker, removeDeploymentResources } from "../support/docker.ts";
@@ -15,6 +16,9 @@ describe("a reused container whose network was made again", () => {
   it("is made anew on the network that exists now, and runs", async () => {
     const challenge = {
       ...challengeSpecSchema.parse({ image: testEnv.challengeImage, port: 80 }),
+      image: testEnv.challengeImage,
+      port: 80,
+      protocol: "http" as const,
       id: "web100",
       created_at: new Date(),
       updated_at: new Date(),
@@ -22,6 +26,9 @@ describe("a reused container whose network was made again", () => {
     const plan = (network: string) => ({
       labels,
       challenge,
+      containers: containersOf(challenge),
+      exposures: exposuresOf(challenge),
+      def: containersOf(challenge)[0]!,
       network,
       bindAddress: testEnv.engineHost,
       env: {},

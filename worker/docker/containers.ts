@@ -1,46 +1,51 @@
 import type Docker from "dockerode";
-import { PermanentStartError, type StartPlan } from "../engine/engine.ts";
+import { MAIN_CONTAINER, type ContainerDef } from "../../domain/challenge-shape.ts";
+import { PermanentStartError, type Observation, type StartPlan } from "../engine/engine.ts";
 import { isConflict, isNotFound, isNotModified, isStaleAttachment } from "./errors.ts";
-import { instanceFilter, instanceLabels, instanceObjectName } from "./labels.ts";
+import { containerLabels, containerObjectName, instanceFilter, LABEL } from "./labels.ts";
 
-/** A start, on the instance's network. */
+/** One container of a start, on the instance's network. */
 export interface ContainerPlan extends StartPlan {
   network: string;
+  def: ContainerDef;
 }
 
 const portKey = (port: number) => `${port}/tcp`;
 
 /**
- * Hardened by default: its own network, no capabilities but the allowed ones asked for, no privilege gain,
- * bounded memory (no swap), CPU, PIDs and logs, an init process, and optionally a read-only root.
+ * Hardened by default: the instance's own network (where the others reach it by its name), no capabilities but
+ * the allowed ones asked for, no privilege gain, bounded memory (no swap), CPU, PIDs and logs, an init process,
+ * and optionally a read-only root. Only its exposed ports are published.
  */
 export function containerSpec(plan: ContainerPlan): Docker.ContainerCreateOptions {
-  const { challenge } = plan;
-  const memory = challenge.memory_mb * 1024 * 1024;
-  const capAdd = challenge.cap_add.filter((c) => plan.allowedCapabilities.includes(c));
+  const { def } = plan;
+  const memory = def.memory_mb * 1024 * 1024;
+  const ports = plan.exposures.filter((e) => e.container === def.name).map((e) => portKey(e.port));
   return {
-    name: instanceObjectName(plan.labels.deployment, plan.labels.instanceId),
-    Image: challenge.image,
-    Env: Object.entries({ ...challenge.env, ...plan.env }).map(([k, v]) => `${k}=${v}`),
-    Labels: instanceLabels(plan.labels),
-    ExposedPorts: { [portKey(challenge.port)]: {} },
+    name: containerObjectName(plan.labels.deployment, plan.labels.instanceId, def.name),
+    Image: def.image,
+    Cmd: def.command ?? undefined,
+    Env: Object.entries({ ...def.env, ...plan.env }).map(([k, v]) => `${k}=${v}`),
+    Labels: containerLabels(plan.labels, def.name),
+    ExposedPorts: Object.fromEntries(ports.map((p) => [p, {}])),
     HostConfig: {
       // HostPort "" lets the engine pick a free ephemeral port; it is read back after start.
-      PortBindings: { [portKey(challenge.port)]: [{ HostIp: plan.bindAddress, HostPort: "" }] },
+      PortBindings: Object.fromEntries(ports.map((p) => [p, [{ HostIp: plan.bindAddress, HostPort: "" }]])),
       Memory: memory,
       MemorySwap: memory,
-      NanoCpus: Math.round(challenge.cpus * 1e9),
-      PidsLimit: challenge.pids_limit,
+      NanoCpus: Math.round(def.cpus * 1e9),
+      PidsLimit: def.pids_limit,
       NetworkMode: plan.network,
       CapDrop: ["ALL"],
-      CapAdd: capAdd,
+      CapAdd: def.cap_add.filter((c) => plan.allowedCapabilities.includes(c)),
       SecurityOpt: ["no-new-privileges:true"],
       Init: true,
-      ReadonlyRootfs: challenge.read_only,
-      Tmpfs: challenge.read_only ? { "/tmp": "rw,noexec,nosuid,nodev,size=64m" } : undefined,
+      ReadonlyRootfs: def.read_only,
+      Tmpfs: def.read_only ? { "/tmp": "rw,noexec,nosuid,nodev,size=64m" } : undefined,
       RestartPolicy: { Name: "no" },
       LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } },
     },
+    NetworkingConfig: { EndpointsConfig: { [plan.network]: { Aliases: [def.name] } } },
   };
 }
 
@@ -51,8 +56,7 @@ async function createOrReuse(docker: Docker, plan: ContainerPlan): Promise<Docke
     return await docker.createContainer(spec);
   } catch (err) {
     if (isConflict(err)) return docker.getContainer(spec.name!);
-    if (isNotFound(err))
-      throw new PermanentStartError(`image '${plan.challenge.image}' is not available on the engine`);
+    if (isNotFound(err)) throw new PermanentStartError(`image '${plan.def.image}' is not available on the engine`);
     throw err;
   }
 }
@@ -89,7 +93,10 @@ export async function createAndStart(docker: Docker, plan: ContainerPlan): Promi
     // (for an existing container it just edits the container's settings). None left is fine.
     await docker
       .getNetwork(plan.network)
-      .disconnect({ Container: instanceObjectName(plan.labels.deployment, plan.labels.instanceId), Force: true })
+      .disconnect({
+        Container: containerObjectName(plan.labels.deployment, plan.labels.instanceId, plan.def.name),
+        Force: true,
+      })
       .catch(() => {});
     const fresh = await createOrReuse(docker, plan);
     await startIfNeeded(fresh);
@@ -108,7 +115,7 @@ export async function addresses(
   const containerIp = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress ?? null;
   if (Number.isInteger(hostPort) && hostPort > 0) return { hostPort, containerIp };
   // A container that already exited has no bindings left; its exit is the real reason.
-  const exited = exitReason(info.State);
+  const exited = exitReason(info.State, info.Config.Labels[LABEL.container] ?? MAIN_CONTAINER);
   throw new PermanentStartError(
     exited
       ? `${exited} before its port accepted connections`
@@ -116,13 +123,35 @@ export async function addresses(
   );
 }
 
-function exitReason(state: Docker.ContainerInspectInfo["State"]): string | null {
+/** Why a container no longer runs, naming it unless it is the single form's one container. */
+function exitReason(state: Docker.ContainerInspectInfo["State"], name = MAIN_CONTAINER): string | null {
   if (state.Running || state.Status === "created") return null;
-  return `container ${state.Status} (exit code ${state.ExitCode}${state.OOMKilled ? ", out of memory" : ""})`;
+  const which = name === MAIN_CONTAINER ? "container" : `container '${name}'`;
+  return `${which} ${state.Status} (exit code ${state.ExitCode}${state.OOMKilled ? ", out of memory" : ""})`;
 }
 
-export async function containerExit(container: Docker.Container): Promise<string | null> {
-  return exitReason((await container.inspect()).State);
+/**
+ * How an instance's containers are: the first one that stopped says why, none at all is missing. A container
+ * seen in the listing may be gone by its inspection: that is an exit too.
+ */
+export async function instanceExit(docker: Docker, deployment: string, instanceId: string): Promise<Observation> {
+  const found = await docker.listContainers({ all: true, filters: instanceFilter(deployment, instanceId) });
+  if (found.length === 0) return { state: "missing" };
+  for (const info of found) {
+    const name = info.Labels[LABEL.container] ?? MAIN_CONTAINER;
+    if (info.State === "running") continue;
+    const state = await docker
+      .getContainer(info.Id)
+      .inspect()
+      .then((i) => i.State)
+      .catch((err: unknown) => {
+        if (isNotFound(err)) return null;
+        throw err;
+      });
+    const reason = state ? exitReason(state, name) : `container '${name}' vanished`;
+    if (reason) return { state: "exited", reason };
+  }
+  return { state: "running" };
 }
 
 /** Stops (with a grace period) and removes every container of an instance; missing ones are fine. */

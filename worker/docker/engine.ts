@@ -11,8 +11,8 @@ import {
   type StartedWorkload,
   type StartPlan,
 } from "../engine/engine.ts";
-import { addresses, containerExit, createAndStart, removeInstanceContainers } from "./containers.ts";
-import { classifyDockerFailure, isNotFound } from "./errors.ts";
+import { addresses, createAndStart, instanceExit, removeInstanceContainers } from "./containers.ts";
+import { classifyDockerFailure } from "./errors.ts";
 import { DockerEventWatcher } from "./events.ts";
 import { engineImageRefs } from "./images.ts";
 import { instanceObjectName, LABEL } from "./labels.ts";
@@ -44,26 +44,32 @@ export class DockerEngine implements Engine {
     this.logger = opts.logger;
   }
 
+  /** Every container at once (an app retries what it needs, as with Compose); any failure fails the start. */
   async start(plan: StartPlan): Promise<StartedWorkload> {
     const network = await ensureInstanceNetwork(this.docker, plan.labels, plan.challenge.egress);
-    const container = await createAndStart(this.docker, { ...plan, network });
-    const { hostPort, containerIp } = await addresses(container, plan.challenge.port);
-    return {
-      ref: container.id,
-      answersAt: { host: this.publicHost, port: hostPort },
-      probeAt: { host: this.probeHost, port: hostPort },
-      direct: containerIp ? { host: containerIp, port: plan.challenge.port } : null,
-    };
+    const containers = new Map(
+      await Promise.all(
+        plan.containers.map(
+          async (def) => [def.name, await createAndStart(this.docker, { ...plan, network, def })] as const,
+        ),
+      ),
+    );
+    const endpoints = await Promise.all(
+      plan.exposures.map(async (exposure) => {
+        const { hostPort, containerIp } = await addresses(containers.get(exposure.container)!, exposure.port);
+        return {
+          ...exposure,
+          answersAt: { host: this.publicHost, port: hostPort },
+          probeAt: { host: this.probeHost, port: hostPort },
+          direct: containerIp ? { host: containerIp, port: exposure.port } : null,
+        };
+      }),
+    );
+    return { ref: containers.get(plan.exposures[0]!.container)!.id, endpoints };
   }
 
-  async observe(ref: string): Promise<Observation> {
-    try {
-      const exited = await containerExit(this.docker.getContainer(ref));
-      return exited ? { state: "exited", reason: exited } : { state: "running" };
-    } catch (err) {
-      if (isNotFound(err)) return { state: "missing" };
-      throw err;
-    }
+  observe(instanceId: string): Promise<Observation> {
+    return instanceExit(this.docker, this.deployment, instanceId);
   }
 
   removeWorkload(instanceId: string, graceSeconds: number): Promise<number> {

@@ -1,3 +1,4 @@
+import type { ContainerDef, Exposure } from "../../domain/challenge-shape.ts";
 import type { ChallengeRow } from "../../domain/challenges.ts";
 import type { EngineFacts } from "../../domain/engine-report.ts";
 
@@ -6,11 +7,14 @@ import type { EngineFacts } from "../../domain/engine-report.ts";
  * behind it (one Docker host today) can change without them.
  */
 export interface Engine {
-  /** Makes the instance's network and workload and starts it, reusing what an earlier attempt already made. */
+  /**
+   * Makes the instance's network and its containers and starts them, reusing what an earlier attempt already
+   * made; resolves once every container runs, with where each exposure answers.
+   */
   start(plan: StartPlan): Promise<StartedWorkload>;
-  /** What the workload `ref` is doing now. */
-  observe(ref: string): Promise<Observation>;
-  /** Stops (with a grace period) and removes the instance's workload; how many there were. Missing is fine. */
+  /** What the instance's workloads are doing now: exited as soon as one of them has. */
+  observe(instanceId: string): Promise<Observation>;
+  /** Stops (with a grace period) and removes the instance's workloads; how many there were. Missing is fine. */
   removeWorkload(instanceId: string, graceSeconds: number): Promise<number>;
   /** Removes the instance's network, once no workload holds it. Missing is fine. */
   removeNetwork(instanceId: string): Promise<void>;
@@ -37,8 +41,12 @@ export interface InstanceLabels {
 
 export interface StartPlan {
   labels: InstanceLabels;
+  /** Instance-wide settings: egress, placement, reservations. */
   challenge: ChallengeRow;
-  /** Added to the challenge's own environment (team, instance, flag). */
+  /** Every container, settings resolved (`containersOf`), and what the instance exposes. */
+  containers: ContainerDef[];
+  exposures: Exposure[];
+  /** Added to every container's environment (team, instance, flag). */
   env: Record<string, string>;
   /** The host address published ports are bound to. */
   bindAddress: string;
@@ -51,15 +59,20 @@ export interface Endpoint {
   port: number;
 }
 
-export interface StartedWorkload {
-  /** The engine's id of the workload (the row's container_id). */
-  ref: string;
-  /** Where players reach the challenge: the row's address and host port. */
+export interface StartedEndpoint extends Exposure {
+  /** Where players reach it. */
   answersAt: Endpoint;
   /** Where this worker reaches the same published port, to see that it serves. */
   probeAt: Endpoint;
-  /** The workload's own address, which the worker may be able to route to: the exact answer when it can. */
+  /** The container's own address, which the worker may be able to route to: the exact answer when it can. */
   direct: Endpoint | null;
+}
+
+export interface StartedWorkload {
+  /** The engine's id of the first exposure's workload (the row's container_id). */
+  ref: string;
+  /** One per exposure, in the challenge's order. */
+  endpoints: StartedEndpoint[];
 }
 
 /**

@@ -9,6 +9,8 @@ import { ttlSeconds } from "../../domain/lifecycle/expiry.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { PermanentStartError, removeInstance, type Engine, type StartedWorkload } from "../engine/engine.ts";
 import { defineProcessor } from "./define.ts";
+import { containersOf, exposuresOf } from "../../domain/challenge-shape.ts";
+import { endpointAddress, instanceEndpoints } from "../../domain/endpoints.ts";
 
 /**
  * requested → starting → running. Drives the engine toward what the row asks for: a retry (or a restart after an
@@ -46,10 +48,12 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
 
   try {
     const workload = await bringUp(deps, row, challenge);
+    const first = workload.endpoints[0]!;
     const running = await transition(db, instanceId, ["starting"], "running", {
       container_id: workload.ref,
-      host_port: workload.answersAt.port,
-      address: `http://${workload.answersAt.host}:${workload.answersAt.port}`,
+      host_port: first.answersAt.port,
+      address: endpointAddress(first.protocol, first.answersAt.host, first.answersAt.port),
+      endpoints: instanceEndpoints(row.slug, workload.endpoints),
       error: null,
       // A move (its node was lost or drained) stays told: the address changed, and the API says why.
       state_reason: row.state_reason?.startsWith("moving: ") ? row.state_reason.replace(/^moving/, "moved") : null,
@@ -66,7 +70,7 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
       (err: unknown) => log.warn({ err }, "expiry timer not scheduled; the sweeper covers it"),
     );
     log.info(
-      { containerId: workload.ref, hostPort: workload.answersAt.port, expiresAt: running.expires_at },
+      { containerId: workload.ref, endpoints: running.endpoints, expiresAt: running.expires_at },
       "instance running",
     );
   } catch (err) {
@@ -98,7 +102,7 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
   }
 }
 
-/** The engine starts the workload; then its port has to really serve. Returns where it answers. */
+/** The engine starts the containers; then every exposed port has to really serve. Returns where they answer. */
 async function bringUp(deps: WorkerDeps, row: InstanceRow, challenge: ChallengeRow): Promise<StartedWorkload> {
   const { engine, config } = deps;
   const labels = {
@@ -112,6 +116,8 @@ async function bringUp(deps: WorkerDeps, row: InstanceRow, challenge: ChallengeR
   const workload = await engine.start({
     labels,
     challenge,
+    containers: containersOf(challenge),
+    exposures: exposuresOf(challenge),
     bindAddress: config.PORT_BIND_ADDRESS,
     allowedCapabilities: config.ALLOWED_CAPABILITIES,
     env: {
@@ -123,18 +129,23 @@ async function bringUp(deps: WorkerDeps, row: InstanceRow, challenge: ChallengeR
       ...(await platformFlagEnv(deps.db, row.id)),
     },
   });
-  const target = { direct: workload.direct, published: workload.probeAt };
-  await deps.prober
-    .waitForPort(target, config.START_TIMEOUT_SECONDS * 1000, () => exitOf(engine, workload.ref))
-    .catch((err: Error) => {
-      throw new PermanentStartError(err.message);
-    });
+  await Promise.all(
+    workload.endpoints.map((e) =>
+      deps.prober
+        .waitForPort({ direct: e.direct, published: e.probeAt }, config.START_TIMEOUT_SECONDS * 1000, () =>
+          exitOf(engine, row.id),
+        )
+        .catch((err: Error) => {
+          throw new PermanentStartError(err.message);
+        }),
+    ),
+  );
   return workload;
 }
 
-/** Why the workload no longer runs, or null while it does. */
-async function exitOf(engine: Engine, ref: string): Promise<string | null> {
-  const seen = await engine.observe(ref);
+/** Why the instance's workloads no longer run, or null while they do. */
+async function exitOf(engine: Engine, instanceId: string): Promise<string | null> {
+  const seen = await engine.observe(instanceId);
   if (seen.state === "running") return null;
   return seen.state === "exited" ? seen.reason : "container vanished";
 }

@@ -14,6 +14,7 @@ import {
 } from "../engine/engine.ts";
 import { classifyDockerFailure, isConflict, isNotFound } from "../docker/errors.ts";
 import { instanceFilter, instanceObjectName, LABEL } from "../docker/labels.ts";
+import { MAIN_CONTAINER } from "../../domain/challenge-shape.ts";
 import { SwarmDeathWatch } from "./death-watch.ts";
 import { registryOf, type RegistryAuth } from "./registry-auth.ts";
 import { ensureOverlay, removeOverlay } from "./networks.ts";
@@ -68,26 +69,38 @@ export class SwarmEngine implements Engine {
     this.opts = opts;
   }
 
+  /** One service per container, all at once; resolves when every task runs with its ports bound. */
   async start(plan: StartPlan): Promise<StartedWorkload> {
     const network = await ensureOverlay(this.docker, plan.labels);
-    const serviceId = await this.createOrReuse({ ...plan, network, stopGraceSeconds: this.opts.stopGraceSeconds });
-    const { task, node } = await this.runningTask(serviceId, plan);
-    const port = publishedPort(task, plan.challenge.port)!;
-    return {
-      ref: serviceId,
-      answersAt: { host: nodePublicHost(node), port },
-      probeAt: { host: nodeAddress(node), port },
-      // The task's overlay address is not routable from the worker.
-      direct: null,
-    };
+    const running = new Map(
+      await Promise.all(
+        plan.containers.map(async (def) => {
+          const servicePlan = { ...plan, network, def, stopGraceSeconds: this.opts.stopGraceSeconds };
+          const serviceId = await this.createOrReuse(servicePlan);
+          return [def.name, { serviceId, ...(await this.runningTask(serviceId, servicePlan)) }] as const;
+        }),
+      ),
+    );
+    const endpoints = plan.exposures.map((exposure) => {
+      const { task, node } = running.get(exposure.container)!;
+      const port = publishedPort(task, exposure.port)!;
+      return {
+        ...exposure,
+        answersAt: { host: nodePublicHost(node), port },
+        probeAt: { host: nodeAddress(node), port },
+        // The task's overlay address is not routable from the worker.
+        direct: null,
+      };
+    });
+    return { ref: running.get(plan.exposures[0]!.container)!.serviceId, endpoints };
   }
 
-  /** The instance's service: made now, or the one an earlier attempt made if its task still lives. */
+  /** The container's service: made now, or the one an earlier attempt made if its task still lives. */
   private async createOrReuse(plan: ServicePlan): Promise<string> {
     const spec = serviceSpec(plan);
     const create = async () => {
       // Two arguments always: with one, dockerode would send the spec itself as the registry credentials.
-      const auth = this.opts.registryAuths?.get(registryOf(plan.challenge.image));
+      const auth = this.opts.registryAuths?.get(registryOf(plan.def.image));
       return (await this.docker.createService(auth as Docker.AuthConfig, spec)).id;
     };
     try {
@@ -96,21 +109,22 @@ export class SwarmEngine implements Engine {
       if (!isConflict(err)) throw err;
     }
     const existing = (await this.docker.getService(spec.Name!).inspect()) as { ID: string };
-    if ((await this.observe(existing.ID)).state === "running") return existing.ID;
+    if ((await this.observeService(existing.ID)).state === "running") return existing.ID;
     // Its task ended (a restart after a death): a service without restart policy never runs again, so anew.
     await this.removeService(existing.ID);
     return create();
   }
 
-  /** Waits until the service's task runs with its port bound, or fails with the swarm's reason. */
-  private async runningTask(serviceId: string, plan: StartPlan): Promise<{ task: SwarmTask; node: SwarmNode }> {
+  /** Waits until the service's task runs with its ports bound, or fails with the swarm's reason. */
+  private async runningTask(serviceId: string, plan: ServicePlan): Promise<{ task: SwarmTask; node: SwarmNode }> {
     const deadline = Date.now() + this.opts.startTimeoutSeconds * 1000;
+    const ports = plan.exposures.filter((e) => e.container === plan.def.name).map((e) => e.port);
     for (;;) {
       const task = newestTask(await this.tasksOf([serviceId]));
       const node = task?.NodeID ? await this.node(task.NodeID) : undefined;
-      if (task && node && task.Status?.State === "running" && publishedPort(task, plan.challenge.port))
+      if (task && node && task.Status?.State === "running" && ports.every((p) => publishedPort(task, p)))
         return { task, node };
-      const seen = observeTask(task, node);
+      const seen = named(observeTask(task, node), plan.def.name);
       if (seen.state === "exited") throw new PermanentStartError(startFailure(plan, seen.reason, node));
       if (Date.now() >= deadline) {
         const timeout = this.opts.startTimeoutSeconds;
@@ -124,14 +138,19 @@ export class SwarmEngine implements Engine {
     }
   }
 
-  async observe(ref: string): Promise<Observation> {
-    try {
-      await this.docker.getService(ref).inspect();
-    } catch (err) {
-      if (isNotFound(err)) return { state: "missing" };
-      throw err;
+  /** The instance's services: the first whose task ended (or whose node went away) says why. */
+  async observe(instanceId: string): Promise<Observation> {
+    const services = await this.docker.listServices({ filters: instanceFilter(this.opts.deployment, instanceId) });
+    if (services.length === 0) return { state: "missing" };
+    for (const s of services) {
+      const seen = named(await this.observeService(s.ID!), s.Spec?.Labels?.[LABEL.container]);
+      if (seen.state !== "running") return seen;
     }
-    const task = newestTask(await this.tasksOf([ref]));
+    return { state: "running" };
+  }
+
+  private async observeService(id: string): Promise<Observation> {
+    const task = newestTask(await this.tasksOf([id]));
     return observeTask(task, task?.NodeID ? await this.node(task.NodeID) : undefined);
   }
 
@@ -183,7 +202,10 @@ export class SwarmEngine implements Engine {
         serviceId: s.ID!,
         instanceId: s.Spec!.Labels![LABEL.instanceId]!,
         task,
-        seen: observeTask(task, task?.NodeID ? nodes.get(task.NodeID) : undefined),
+        seen: named(
+          observeTask(task, task?.NodeID ? nodes.get(task.NodeID) : undefined),
+          s.Spec?.Labels?.[LABEL.container],
+        ),
       };
     });
   }
@@ -232,9 +254,18 @@ export class SwarmEngine implements Engine {
   }
 }
 
+/** An observation of one container of an instance, naming it unless it is the single form's one container. */
+function named(seen: Observation, container = MAIN_CONTAINER): Observation {
+  if (seen.state !== "exited" || container === MAIN_CONTAINER) return seen;
+  const reason = seen.reason.startsWith("container ")
+    ? seen.reason.replace(/^container /, `container '${container}' `)
+    : `container '${container}': ${seen.reason}`;
+  return { ...seen, reason };
+}
+
 /** A task that ended before it ran: a missing image is named as such (the node has no registry access to it). */
-function startFailure(plan: StartPlan, reason: string, node: SwarmNode | undefined): string {
+function startFailure(plan: ServicePlan, reason: string, node: SwarmNode | undefined): string {
   if (/no such image|pull access denied|manifest unknown|not found: manifest/i.test(reason))
-    return `image '${plan.challenge.image}' is not available on node ${nodeName(node)}: ${reason}`;
+    return `image '${plan.def.image}' is not available on node ${nodeName(node)}: ${reason}`;
   return /exited/.test(reason) ? `${reason} before its port accepted connections` : reason;
 }
