@@ -1,8 +1,9 @@
 // The engines a suite runs on: the suite's own Docker engine, and a swarm of the file's own lab (a drained
 // manager and two workers). Suites whose checks hold for both are written once and run on each.
 import { labDown } from "./lab.ts";
-import { deploymentContainers } from "./docker.ts";
-import { clusterUp } from "./cluster.ts";
+import type Docker from "dockerode";
+import { docker as suiteDocker, deploymentContainers, execIn } from "./docker.ts";
+import { clusterUp, taskOf } from "./cluster.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
 import { TestStack, type StackOptions } from "./stack.ts";
 
@@ -11,8 +12,26 @@ export interface EngineUnderTest {
   start(opts?: StackOptions): Promise<TestStack>;
   /** The labels of every workload (container or service) a deployment holds. */
   workloads(deployment: string): Promise<Record<string, string>[]>;
+  /** One container of an instance, wherever it runs: its addresses, and a way to run a command in it. */
+  container(instanceId: string, name: string): Promise<RunningContainer>;
   close(): Promise<void>;
 }
+
+export interface RunningContainer {
+  addresses: string[];
+  exec(cmd: string[]): Promise<{ code: number; out: string }>;
+}
+
+function running(engine: Docker, info: Docker.ContainerInspectInfo): RunningContainer {
+  return {
+    addresses: Object.values(info.NetworkSettings.Networks).map((n) => n.IPAddress),
+    exec: (cmd) => execIn(engine, info.Id, cmd),
+  };
+}
+
+const containerFilter = (instanceId: string, name: string) => ({
+  label: [`${LABEL.instanceId}=${instanceId}`, `${LABEL.container}=${name}`],
+});
 
 export interface EngineChoice {
   name: "docker" | "swarm";
@@ -24,6 +43,11 @@ const docker: EngineChoice = {
   up: async () => ({
     start: (opts) => TestStack.start(opts),
     workloads: async (deployment) => (await deploymentContainers(deployment)).map((c) => c.Labels),
+    async container(instanceId, name) {
+      const [found] = await suiteDocker.listContainers({ filters: containerFilter(instanceId, name) });
+      if (!found) throw new Error(`no container ${name} of instance ${instanceId}`);
+      return running(suiteDocker, await suiteDocker.getContainer(found.Id).inspect());
+    },
     close: async () => {},
   }),
 };
@@ -40,6 +64,13 @@ const swarm = (lab: string): EngineChoice => ({
         (await manager.listServices({ filters: { label: [`${LABEL.deployment}=${deployment}`] } })).map(
           (s) => s.Spec?.Labels ?? {},
         ),
+      async container(instanceId, name) {
+        const [service] = await manager.listServices({ filters: containerFilter(instanceId, name) });
+        if (!service) throw new Error(`no service ${name} of instance ${instanceId}`);
+        const { task, node } = await taskOf(cluster, service.ID!);
+        const id = task.Status.ContainerStatus!.ContainerID!;
+        return running(node.docker, await node.docker.getContainer(id).inspect());
+      },
       close: () => labDown(lab),
     };
   },
