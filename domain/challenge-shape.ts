@@ -50,13 +50,9 @@ export const exposureSchema = z.strictObject({
 });
 export type Exposure = z.infer<typeof exposureSchema>;
 
-/** The fields of a challenge that describe its shape, as stored. */
-export interface ShapeFields {
+/** What a container runs with: a challenge's own, or one container's own settings resolved. */
+interface ContainerSettings {
   image: string;
-  port: number;
-  protocol: Protocol;
-  containers: ContainerSpec[] | null;
-  expose: Exposure[] | null;
   env: Record<string, string>;
   memory_mb: number;
   cpus: number;
@@ -65,17 +61,18 @@ export interface ShapeFields {
   cap_add: string[];
 }
 
+/** The fields of a challenge that describe its shape, as stored. */
+export interface ShapeFields extends ContainerSettings {
+  port: number;
+  protocol: Protocol;
+  containers: ContainerSpec[] | null;
+  expose: Exposure[] | null;
+}
+
 /** A container as the engine starts it: every setting resolved. */
-export interface ContainerDef {
+export interface ContainerDef extends ContainerSettings {
   name: string;
-  image: string;
   command: string[] | null;
-  env: Record<string, string>;
-  memory_mb: number;
-  cpus: number;
-  pids_limit: number;
-  read_only: boolean;
-  cap_add: string[];
 }
 
 /** The name of the single form's one container. */

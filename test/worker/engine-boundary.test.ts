@@ -94,21 +94,24 @@ describe("the start processor behind the engine interface", () => {
     return { id: row.id, outcome };
   }
 
+  /** What an engine reports for a single-container instance: players at `answersAt`, the probe on loopback. */
+  const started = (ref: string, answersAt: { host: string; port: number }, probePort: number): StartedWorkload => ({
+    ref,
+    endpoints: [
+      {
+        container: "main",
+        port: 80,
+        protocol: "http",
+        answersAt,
+        probeAt: { host: "127.0.0.1", port: probePort },
+        direct: null,
+      },
+    ],
+  });
+
   it("records the address the engine reports, after the probe answered where the engine said", async () => {
     const { engine, removed } = fakeEngine({
-      start: async () => ({
-        ref: "workload-1",
-        endpoints: [
-          {
-            container: "main",
-            port: 80,
-            protocol: "http",
-            answersAt: { host: "node-2.cluster.example", port: 31337 },
-            probeAt: { host: "127.0.0.1", port: serverPort },
-            direct: null,
-          },
-        ],
-      }),
+      start: async () => started("workload-1", { host: "node-2.cluster.example", port: 31337 }, serverPort),
     });
     const before = probed;
     const { id, outcome } = await runStart(engine);
@@ -130,19 +133,7 @@ describe("the start processor behind the engine interface", () => {
     const refusedPort = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
     const { engine, removed } = fakeEngine({
-      start: async () => ({
-        ref: "workload-2",
-        endpoints: [
-          {
-            container: "main",
-            port: 80,
-            protocol: "http",
-            answersAt: { host: "node-1.cluster.example", port: 31000 },
-            probeAt: { host: "127.0.0.1", port: refusedPort },
-            direct: null,
-          },
-        ],
-      }),
+      start: async () => started("workload-2", { host: "node-1.cluster.example", port: 31000 }, refusedPort),
       seen: { state: "exited", reason: "container exited (exit code 3)" },
     });
     const { id } = await runStart(engine);
