@@ -11,7 +11,8 @@ const errorEnvelopeSchema = z.object({
   }),
 });
 
-const jsonSchema = (schema: z.ZodType, io: "input" | "output") =>
+/** A zod schema as OpenAPI 3.0's JSON Schema, as a request (`input`) or an answer (`output`) sees it. */
+export const jsonSchema = (schema: z.ZodType, io: "input" | "output") =>
   z.toJSONSchema(schema, { io, unrepresentable: "any", target: "openapi-3.0" });
 
 const ERROR_DESCRIPTION: Record<number, string> = {

@@ -1,12 +1,9 @@
 // The family's operations in the OpenAPI document: one path, one operation per method, every answer in one of
 // rCTF's two shapes (the 431 of Node's HTTP parser, before any route, excepted).
-import { z } from "zod";
 import type { ApiConfig } from "../infra/config.ts";
+import { jsonSchema } from "./openapi.ts";
 import { rctfPath } from "./rctf-family.ts";
 import { instanceDetailsSchema, instancerErrorSchema, type RctfAction, type RefusalStatus } from "./rctf-protocol.ts";
-
-const jsonSchema = (schema: z.ZodType, io: "input" | "output") =>
-  z.toJSONSchema(schema, { io, unrepresentable: "any", target: "openapi-3.0" });
 
 const REFUSAL_DESCRIPTION: Record<RefusalStatus, string> = {
   400: "instancerError: a body over 64 KiB, not JSON, of another kind, or a field that fails validation",
