@@ -20,6 +20,8 @@ describe("ENGINE=swarm when a node goes away", () => {
     await put("tiny", { image: WEB100.image, port: 80, cpus: 0.25, cpus_reserved: 0.01, memory_mb: 16 });
     for (const i of [2, 3])
       await put(`pinned${i}`, { image: WEB100.image, port: 80, placement: [`node.hostname==${cluster.hostname(i)}`] });
+    // Placed by a node label the test moves: first only node 3 has it, then node 2 too, so it can move there.
+    await put("mover", { image: WEB100.image, port: 80, placement: ["node.labels.ctfi-test==mover"] });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -62,12 +64,10 @@ describe("ENGINE=swarm when a node goes away", () => {
 
   it("a lost node's instances move within 30 s of it going down, or fail with 'node lost'; nothing is orphaned when it returns", async () => {
     const pinned = await assigned(stack, "p1", "pinned3");
-    let mover: Awaited<ReturnType<typeof assigned>> | null = null;
-    for (let i = 1; i <= 6 && !mover; i++) {
-      const a = await assigned(stack, `n${i}`, "tiny");
-      if (nodeIndexOf(a.row.address) === 3) mover = a;
-    }
-    expect(mover, "no instance landed on node 3").not.toBeNull();
+    await labelNode(cluster, 3, "mover");
+    const mover = await assigned(stack, "n1", "mover");
+    expect(nodeIndexOf(mover.row.address)).toBe(3);
+    await labelNode(cluster, 2, "mover");
 
     await stopEngine(LAB, 3);
     const down = await eventually(
@@ -87,7 +87,7 @@ describe("ENGINE=swarm when a node goes away", () => {
     );
     expect(failed.error).toMatch(new RegExp(`^node lost \\(${cluster.hostname(3)}\\); not moved: no node satisfies`));
     const moved = await eventually(
-      () => rowOf(mover!.row.id),
+      () => rowOf(mover.row.id),
       (r) => r.state === "running" && nodeIndexOf(r.address) === 2,
       30_000,
     );
@@ -109,6 +109,13 @@ describe("ENGINE=swarm when a node goes away", () => {
     expect(services).toHaveLength(live.length);
   });
 });
+
+async function labelNode(cluster: Cluster, index: number, value: string) {
+  const spec = (await nodeSpec(cluster, index)) as { version: number; Labels?: Record<string, string> };
+  await cluster.manager.docker
+    .getNode(cluster.hostname(index))
+    .update({ ...spec, Labels: { ...spec.Labels, "ctfi-test": value } });
+}
 
 async function nodeSpec(cluster: Cluster, index: number) {
   const node = (await cluster.manager.docker.getNode(cluster.hostname(index)).inspect()) as {

@@ -131,15 +131,15 @@ function exitReason(state: Docker.ContainerInspectInfo["State"], name = MAIN_CON
 }
 
 /**
- * How an instance's containers are: the first one that stopped says why, none at all is missing. A container
- * seen in the listing may be gone by its inspection: that is an exit too.
+ * How an instance's containers are: the first one that stopped says why, none at all is missing. Each is
+ * inspected: the listing's state lags (a container still shows running there when its `die` event arrives). A
+ * container seen in the listing may be gone by its inspection: that is an exit too.
  */
 export async function instanceExit(docker: Docker, deployment: string, instanceId: string): Promise<Observation> {
   const found = await docker.listContainers({ all: true, filters: instanceFilter(deployment, instanceId) });
   if (found.length === 0) return { state: "missing" };
   for (const info of found) {
     const name = info.Labels[LABEL.container] ?? MAIN_CONTAINER;
-    if (info.State === "running") continue;
     const state = await docker
       .getContainer(info.Id)
       .inspect()
