@@ -14,6 +14,7 @@ export class InstanceWaiter {
   private readonly databaseUrl: string;
   private readonly logger: Logger;
   private readonly wakers = new Map<string, Set<() => void>>();
+  private readonly changeListeners = new Set<(id: string) => void>();
   private client: pg.Client | null = null;
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -45,6 +46,7 @@ export class InstanceWaiter {
     client.on("notification", (msg) => {
       const id = msg.payload?.split(" ")[0];
       if (id) this.wakers.get(id)?.forEach((wake) => wake());
+      if (id) this.changeListeners.forEach((listener) => listener(id));
     });
     try {
       await client.connect();
@@ -54,6 +56,12 @@ export class InstanceWaiter {
       this.logger.debug({ err }, "instance listener not connected; polling meanwhile");
       reconnect();
     }
+  }
+
+  /** Calls `listener` with the id of each instance whose state changes (the dashboard's stream); returns the undo. */
+  onChange(listener: (id: string) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** Re-reads the row whenever it changes until `done(row)` holds or `timeoutMs` passes; returns the last read. */

@@ -1,4 +1,7 @@
 import type { Endpoint } from "../http/endpoint.ts";
+import adminEvents from "./admin-events.ts";
+import adminRemoveAll from "./admin-remove-all.ts";
+import adminSummary from "./admin-summary.ts";
 import assign from "./assign.ts";
 import challengeDelete from "./challenge-delete.ts";
 import challengeGet from "./challenge-get.ts";
@@ -30,4 +33,7 @@ export const endpoints: readonly Endpoint[] = [
   readyz,
   metrics,
   openapi,
+  adminSummary,
+  adminEvents,
+  adminRemoveAll,
 ] as unknown as readonly Endpoint[];
