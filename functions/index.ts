@@ -14,8 +14,11 @@ import instanceGet from "./instance-get.ts";
 import instancesList from "./instances-list.ts";
 import metrics from "./metrics.ts";
 import openapi from "./openapi.ts";
+import pageAdmin from "./page-admin.ts";
+import pageTeam from "./page-team.ts";
 import readyz from "./readyz.ts";
 import remove from "./remove.ts";
+import webAsset from "./web-asset.ts";
 
 /** Every endpoint the host mounts. A test fails when a file in functions/ is missing here. */
 export const endpoints: readonly Endpoint[] = [
@@ -36,4 +39,7 @@ export const endpoints: readonly Endpoint[] = [
   adminSummary,
   adminEvents,
   adminRemoveAll,
+  pageAdmin,
+  pageTeam,
+  webAsset,
 ] as unknown as readonly Endpoint[];

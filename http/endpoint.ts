@@ -65,8 +65,8 @@ export interface Endpoint<
   summary: string;
   /** Request headers the endpoint reads, for the OpenAPI description. */
   headers?: HeaderParam[];
-  /** Media type of the success answers when they are not JSON (sent as `text`). */
-  mediaType?: string;
+  /** Media type(s) of the success answers when they are not JSON (sent as `text`). */
+  mediaType?: string | string[];
   body?: B;
   query?: Q;
   params?: P;

@@ -62,7 +62,11 @@ export function buildOpenApi(
         description: `HTTP ${status}`,
         headers: responseHeaders(Number(status)),
         content: schema
-          ? { [ep.mediaType ?? "application/json"]: { schema: jsonSchema(schema, "output") } }
+          ? Object.fromEntries(
+              [ep.mediaType ?? "application/json"]
+                .flat()
+                .map((type) => [type, { schema: jsonSchema(schema, "output") }]),
+            )
           : undefined,
       };
     if (Object.keys(responses).length === 0)

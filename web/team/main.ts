@@ -1,0 +1,219 @@
+// The team page: the team's instances, with start, stop and extend, the address to copy and a countdown. The team
+// token arrives in the URL's fragment (never sent to a server), moves to sessionStorage and leaves the address bar.
+import { call, type Instance } from "../shared/api.ts";
+import { byId, clock, duration, el, stateBadge } from "../shared/dom.ts";
+import { explain } from "./messages.ts";
+
+const STORAGE_KEY = "ctfi.team";
+const LIVE = new Set(["requested", "starting", "running", "stopping"]);
+const SETTLED = new Set(["running", "removed", "failed"]);
+
+interface Session {
+  token: string;
+  teamId: string;
+  challenges: string[];
+}
+
+function readSession(): Session | null {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get("token");
+  if (token) {
+    history.replaceState(null, "", location.pathname); // the token leaves the address bar and the history
+    const teamId = teamOf(token);
+    if (!teamId) return null;
+    const challenges = (fragment.get("challenges") ?? "")
+      .split(",")
+      .map((c) => c.trim())
+      .filter((c) => /^[a-z0-9][a-z0-9_-]{0,63}$/.test(c));
+    const session = { token, teamId, challenges };
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+    return session;
+  }
+  try {
+    return JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? "null") as Session | null;
+  } catch {
+    return null;
+  }
+}
+
+/** The team the token names; the server checks the signature, the page only needs the name. */
+function teamOf(token: string): string | null {
+  try {
+    const payload = JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as {
+      team_id?: unknown;
+    };
+    return typeof payload.team_id === "string" ? payload.team_id : null;
+  } catch {
+    return null;
+  }
+}
+
+const session = readSession();
+const message = byId("message");
+const list = byId<HTMLUListElement>("challenges");
+let instances: Instance[] = [];
+const busy = new Set<string>();
+
+function say(text: string, kind: "info" | "error" | "ok" = "info"): void {
+  message.textContent = text;
+  message.className = `message message-${kind}`;
+}
+
+/** The newest instance of each challenge, live ones first; the platform's challenges appear even without one. */
+function byChallenge(): Map<string, Instance | null> {
+  const out = new Map<string, Instance | null>();
+  for (const id of session?.challenges ?? []) out.set(id, null);
+  for (const i of instances) {
+    const seen = out.get(i.challenge_id);
+    if (!seen || (LIVE.has(i.state) && !LIVE.has(seen.state))) out.set(i.challenge_id, i);
+  }
+  return out;
+}
+
+function render(): void {
+  const rows = byChallenge();
+  byId("empty").hidden = rows.size > 0;
+  list.replaceChildren(...[...rows].map(([challenge, instance]) => card(challenge, instance)));
+  tick();
+}
+
+function card(challenge: string, instance: Instance | null): HTMLLIElement {
+  const live = instance && LIVE.has(instance.state) ? instance : null;
+  const state = live?.state ?? (instance?.state === "failed" ? "failed" : "none");
+  const disabled = busy.has(challenge);
+  const address = live?.state === "running" ? live.container_address : null;
+  const headingId = `challenge-${challenge}`;
+  return el(
+    "li",
+    { class: "challenge-card", "data-challenge": challenge, "aria-labelledby": headingId },
+    el("h2", { id: headingId }, challenge),
+    el(
+      "p",
+      { class: "state-line" },
+      "State: ",
+      state === "none" ? el("span", { class: "state" }, "Not started") : stateBadge(state),
+    ),
+    instance?.state === "failed" && !live && instance.error
+      ? el("p", { class: "error-text" }, "Last start failed: ", el("span", { "data-field": "error" }, instance.error))
+      : null,
+    address
+      ? el(
+          "p",
+          { class: "address" },
+          el("label", { for: `address-${challenge}` }, "Address"),
+          el("input", { id: `address-${challenge}`, readonly: true, value: address, "data-field": "address" }),
+          el("button", { type: "button", "data-action": "copy", "data-challenge": challenge }, "Copy address"),
+        )
+      : null,
+    live?.expires_at
+      ? el(
+          "p",
+          { class: "countdown" },
+          "Time left: ",
+          el("time", { "data-expires": live.expires_at, datetime: live.expires_at }, ""),
+          ` (expires at ${clock(live.expires_at)})`,
+        )
+      : null,
+    el(
+      "p",
+      { class: "actions" },
+      live
+        ? null
+        : el("button", { type: "button", "data-action": "start", "data-challenge": challenge, disabled }, "Start"),
+      live?.state === "running"
+        ? el("button", { type: "button", "data-action": "extend", "data-challenge": challenge, disabled }, "Extend")
+        : null,
+      live && live.state !== "stopping"
+        ? el("button", { type: "button", "data-action": "stop", "data-challenge": challenge, disabled }, "Stop")
+        : null,
+    ),
+  );
+}
+
+/** Countdowns move every second without redrawing anything else (focus stays where it was). */
+function tick(): void {
+  for (const node of list.querySelectorAll<HTMLTimeElement>("time[data-expires]")) {
+    const left = new Date(node.dataset.expires!).getTime() - Date.now();
+    node.textContent = left > 0 ? duration(left) : "expired";
+  }
+}
+
+async function refresh(): Promise<void> {
+  if (!session) return;
+  const page = await call<{ instances: Instance[] }>(session.token, "GET", "/instances?limit=50");
+  instances = page.instances;
+  render();
+}
+
+/** Follows one instance until it settles (the page's own request, not a poll of every row). */
+async function follow(id: string, deadlineMs = 60_000): Promise<Instance> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const row = await call<Instance>(session!.token, "GET", `/instances/${id}`);
+    if (SETTLED.has(row.state) || Date.now() > until) return row;
+    instances = [row, ...instances.filter((i) => i.instance_id !== id)];
+    render();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function act(action: string, challenge: string): Promise<void> {
+  if (!session) return;
+  const body = { team_id: session.teamId, challenge_id: challenge };
+  busy.add(challenge);
+  render();
+  try {
+    if (action === "start") {
+      say(`Starting ${challenge}…`);
+      const answer = await call<Instance>(session.token, "POST", "/assign", body, { prefer: "respond-async" });
+      const row = await follow(answer.instance_id);
+      if (row.state === "failed") say(`${challenge} failed to start: ${row.error ?? "no reason given"}`, "error");
+      else if (row.state === "running") say(`${challenge} is running at ${row.container_address ?? "?"}.`, "ok");
+      else say(`${challenge} is still starting; this page will show it when it is up.`);
+    } else if (action === "stop") {
+      say(`Stopping ${challenge}…`);
+      await call(session.token, "POST", "/remove", body, { prefer: "respond-async" });
+      say(`${challenge} is being stopped.`, "ok");
+    } else if (action === "extend") {
+      const row = await call<Instance>(session.token, "POST", "/extend", body);
+      say(`${challenge} extended: it now expires at ${clock(row.expires_at ?? "")}.`, "ok");
+    }
+  } catch (err) {
+    say(explain(err, challenge), "error");
+  } finally {
+    busy.delete(challenge);
+    await refresh().catch((err: unknown) => say(explain(err, challenge), "error"));
+  }
+}
+
+async function copy(challenge: string): Promise<void> {
+  const input = document.getElementById(`address-${challenge}`) as HTMLInputElement | null;
+  if (!input) return;
+  try {
+    await navigator.clipboard.writeText(input.value);
+  } catch {
+    // Clipboard access can be refused (an embedding frame without clipboard-write): select it for Ctrl+C instead.
+    input.select();
+    say("Address selected: press Ctrl+C (or ⌘C) to copy it.");
+    return;
+  }
+  say(`Address of ${challenge} copied.`, "ok");
+}
+
+list.addEventListener("click", (event) => {
+  const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
+  if (!button || button.disabled) return;
+  const challenge = button.dataset.challenge!;
+  if (button.dataset.action === "copy") void copy(challenge);
+  else void act(button.dataset.action!, challenge);
+});
+
+if (!session) {
+  say("No team token: open this page from the CTF platform.", "error");
+} else {
+  byId("team-name").textContent = `Team: ${session.teamId}`;
+  refresh().catch((err: unknown) => say(explain(err), "error"));
+  setInterval(tick, 1000);
+  // The team's own list, once in a while: it shows an expiry or a stop made from elsewhere.
+  setInterval(() => void refresh().catch(() => {}), 15_000);
+}
