@@ -1,12 +1,10 @@
 // A real browser for the page tests: Debian's chromium (installed by scripts/test-services.sh) driven by
-// playwright-core, and the pages built the way `npm run build:web` builds them.
+// playwright-core. The pages are built before the run (test/browser/build-pages.ts, vitest.config.ts).
 import { chromium, type Browser, type Page } from "playwright-core";
-import { buildWeb } from "../../web/build.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 export async function launchBrowser(): Promise<Browser> {
-  await buildWeb();
   return chromium.launch({ executablePath: CHROMIUM, headless: true });
 }
 
