@@ -61,7 +61,7 @@ export function renderTable(
         ),
         el("td", { "data-col": "address" }, r.container_address ?? "—"),
         el("td", { "data-col": "node" }, nodeOf(r) || "—"),
-        el("td", { "data-col": "error", class: "error-text" }, r.error ?? r.state_reason ?? ""),
+        el("td", { "data-col": "error", class: r.error ? "error-text" : "muted" }, r.error ?? r.state_reason ?? ""),
         el(
           "td",
           { class: "actions" },
