@@ -38,6 +38,8 @@ export default defineEndpoint({
       stopListening();
       throw err;
     }
+    // Tells nginx-style proxies not to buffer the stream (the gateway passes small chunks on at once anyway).
+    hono.header("X-Accel-Buffering", "no");
     const response = streamSSE(
       hono,
       async (stream) => {
