@@ -78,6 +78,22 @@ describe("the organiser's dashboard in a real browser", () => {
     await page.getByLabel("State").selectOption("running");
     expect(await row.count()).toBe(1);
 
+    // Sorting: a column header is a button; the order is announced through aria-sort.
+    const teamHeader = page.locator('th[data-sort="team_id"]');
+    await teamHeader.getByRole("button").click();
+    expect(await teamHeader.getAttribute("aria-sort")).toBe("ascending");
+    await teamHeader.getByRole("button").press("Enter");
+    expect(await teamHeader.getAttribute("aria-sort")).toBe("descending");
+
+    // Extend goes through the renewal rules; the refusal is shown with the API's reason. Escape cancels first.
+    await row.getByRole("button", { name: "Extend web100 of team alpha" }).click();
+    await page.keyboard.press("Escape");
+    expect(await page.getByRole("dialog").isVisible()).toBe(false);
+    await row.getByRole("button", { name: "Extend web100 of team alpha" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Extend" }).click();
+    await expect.poll(() => page.locator("#action-message").textContent()).toMatch(/^extend refused: renewal opens at/);
+    expect((await stack.request("GET", `/instances/${id}`)).body.renewals).toBe(0);
+
     // Remove from the dashboard: a confirmation first; cancelling changes nothing.
     await row.getByRole("button", { name: "Remove web100 of team alpha" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
