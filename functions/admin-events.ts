@@ -17,17 +17,20 @@ export default defineEndpoint({
   operationId: "adminEvents",
   auth: "token",
   summary:
-    "Server-sent events for the dashboard: `snapshot` (live and recently ended instances) first, then `instance` (one instance as GET /instances/{id} shows it) whenever one changes state, and `summary` (as GET /admin/summary) after changes and every 10 s.",
+    "Server-sent events for the dashboard: `snapshot` (live and recently ended instances) first and again after the server lost its database notifications for a while, then `instance` (one instance as GET /instances/{id} shows it) whenever one changes state, and `summary` (as GET /admin/summary) after changes and every 10 s.",
   mediaType: "text/event-stream",
   responses: { 200: z.string() },
   errors: [401, 403, 503],
   async handler({ deps, hono, log }) {
     const window = deps.config.RENEW_WINDOW_SECONDS;
     const changed = new Set<string>();
+    let resync = false;
     let wake: (() => void) | null = null;
-    // Listening starts before the snapshot is read, so no change falls between the two.
+    // Listening starts before the snapshot is read, so no change falls between the two. A null id means the
+    // listener lost its connection for a while: the client gets a fresh snapshot.
     const stopListening = deps.waiter.onChange((id) => {
-      changed.add(id);
+      if (id === null) resync = true;
+      else changed.add(id);
       wake?.();
     });
     let rows, summary;
@@ -58,9 +61,19 @@ export default defineEndpoint({
                 clearTimeout(timer);
                 resolve();
               };
-              if (changed.size) wake();
+              if (changed.size || resync) wake();
             });
             wake = null;
+            if (resync) {
+              resync = false;
+              changed.clear();
+              const fresh = await dashboardRows(deps.db);
+              await stream.writeSSE({
+                event: "snapshot",
+                data: JSON.stringify({ instances: fresh.map((r) => instanceView(r, window)) }),
+              });
+              summarySent = 0; // and a fresh summary below
+            }
             if (changed.size) await stream.sleep(BATCH_MS);
             const ids = [...changed];
             changed.clear();

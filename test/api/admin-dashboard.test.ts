@@ -101,6 +101,25 @@ describe("the dashboard's API", () => {
     expect(change).toMatchObject({ team_id: "zulu", challenge_id: "web100", state: "requested" });
   });
 
+  it("sends a fresh snapshot once the server's lost notifications are back", async () => {
+    let id = "";
+    const { events } = await readStream(
+      `${stack.url}/admin/events`,
+      (event, data) => event === "snapshot" && data.instances.some((i: any) => i.instance_id === id),
+      async () => {
+        // Cut the API's LISTEN connection, and change something while it reconnects.
+        const cut = await db.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE datname = current_database() AND query = 'LISTEN instance_state'`,
+        );
+        expect(cut.rowCount).toBe(1);
+        id = (await stack.request("POST", "/assign", { body: { team_id: "yankee", challenge_id: "web100" } })).body
+          .instance_id;
+      },
+    );
+    expect(events.filter((e) => e.event === "snapshot")).toHaveLength(2);
+  });
+
   it("removes every live instance of a challenge only when the id is repeated as confirmation", async () => {
     const refused = await stack.request("POST", "/admin/challenges/web100/remove-all", { body: { confirm: "web1" } });
     expect(refused.status).toBe(400);

@@ -102,7 +102,16 @@ function card(challenge: string, instance: Instance | null): HTMLLIElement {
           { class: "address" },
           el("label", { for: `address-${challenge}` }, "Address"),
           el("input", { id: `address-${challenge}`, readonly: true, value: address, "data-field": "address" }),
-          el("button", { type: "button", "data-action": "copy", "data-challenge": challenge }, "Copy address"),
+          el(
+            "button",
+            {
+              type: "button",
+              "data-action": "copy",
+              "data-challenge": challenge,
+              "aria-label": `Copy address of ${challenge}`,
+            },
+            "Copy address",
+          ),
         )
       : null,
     live?.expires_at
@@ -119,12 +128,42 @@ function card(challenge: string, instance: Instance | null): HTMLLIElement {
       { class: "actions" },
       live
         ? null
-        : el("button", { type: "button", "data-action": "start", "data-challenge": challenge, disabled }, "Start"),
+        : el(
+            "button",
+            {
+              type: "button",
+              "data-action": "start",
+              "data-challenge": challenge,
+              "aria-label": `Start ${challenge}`,
+              disabled,
+            },
+            "Start",
+          ),
       live?.state === "running"
-        ? el("button", { type: "button", "data-action": "extend", "data-challenge": challenge, disabled }, "Extend")
+        ? el(
+            "button",
+            {
+              type: "button",
+              "data-action": "extend",
+              "data-challenge": challenge,
+              "aria-label": `Extend ${challenge}`,
+              disabled,
+            },
+            "Extend",
+          )
         : null,
       live && live.state !== "stopping"
-        ? el("button", { type: "button", "data-action": "stop", "data-challenge": challenge, disabled }, "Stop")
+        ? el(
+            "button",
+            {
+              type: "button",
+              "data-action": "stop",
+              "data-challenge": challenge,
+              "aria-label": `Stop ${challenge}`,
+              disabled,
+            },
+            "Stop",
+          )
         : null,
     ),
   );
