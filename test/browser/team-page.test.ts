@@ -61,7 +61,7 @@ describe("the team page in a real browser", () => {
 
     await web100.getByRole("button", { name: "Start" }).click();
     await web100.locator(".state-line", { hasText: "Running" }).waitFor({ timeout: 20_000 });
-    const address = await web100.getByLabel("Address").inputValue();
+    const address = await web100.getByLabel("Address", { exact: true }).inputValue();
     const [row] = (await stack.request("GET", "/instances?team_id=alpha&state=running")).body.instances;
     expect(address).toBe(row.container_address);
     await expect.poll(() => web100.locator("time").textContent()).toMatch(/^(59m|1h 00m)/);
@@ -110,7 +110,7 @@ describe("the team page in a real browser", () => {
     const text = (await page.locator("body").textContent()) ?? "";
     expect(text).not.toContain(started.body.container_address);
     expect(text).not.toContain("alpha");
-    expect(await page.getByLabel("Address").count()).toBe(0);
+    expect(await page.getByLabel("Address", { exact: true }).count()).toBe(0);
     // Even a request made from bravo's page for alpha's instance is refused.
     const status = await page.evaluate(
       async ([id, token]) =>
