@@ -10,6 +10,8 @@ import { buildSummary } from "./shared/summary.ts";
 const BATCH_MS = 200;
 /** The summary (ages, backup freshness) is pushed at least this often even when no instance changes. */
 const SUMMARY_EVERY_MS = 10_000;
+/** How often an idle stream looks whether the server is draining, so a shutdown never waits on it. */
+const DRAIN_CHECK_MS = 500;
 
 export default defineEndpoint({
   method: "GET",
@@ -56,7 +58,7 @@ export default defineEndpoint({
           let summarySent = Date.now();
           while (!stream.aborted && !deps.draining.value) {
             await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, SUMMARY_EVERY_MS);
+              const timer = setTimeout(resolve, DRAIN_CHECK_MS);
               wake = () => {
                 clearTimeout(timer);
                 resolve();
@@ -94,6 +96,9 @@ export default defineEndpoint({
         log.warn({ err: err.message }, "dashboard event stream ended by an error");
       },
     );
+    // One stream per connection: once it ends (the server drains, the client leaves) the connection closes too,
+    // instead of idling in keep-alive and holding a shutdown up.
+    response.headers.set("Connection", "close");
     return { status: 200, response };
   },
 });

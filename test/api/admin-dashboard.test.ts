@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { transition } from "../../domain/instances.ts";
 import { createDb, type Db } from "../../infra/db.ts";
-import { TestStack } from "../support/stack.ts";
+import { startApi } from "../../api/host.ts";
+import { createLogger } from "../../infra/logger.ts";
+import { TEST_TOKEN, TestStack } from "../support/stack.ts";
 import { readStream } from "../support/sse.ts";
 import { holdAnswersToDocument } from "./openapi-check.ts";
 
@@ -132,5 +134,17 @@ describe("the dashboard's API", () => {
     expect(stopping.body.instances[0].state_reason).toBe("removed by an organiser");
     const none = await stack.request("POST", "/admin/challenges/nothing/remove-all", { body: { confirm: "nothing" } });
     expect(none.body.removing).toBe(0);
+  });
+
+  it("ends its streams at once when the server drains", async () => {
+    const api = await startApi(stack.apiConfig(), createLogger("api", "silent"));
+    const res = await fetch(`${api.url}/admin/events`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    const reader = res.body!.getReader();
+    expect((await reader.read()).done).toBe(false); // the snapshot
+    const started = performance.now();
+    await api.close();
+    expect(performance.now() - started).toBeLessThan(2500); // SHUTDOWN_TIMEOUT_SECONDS is 5 here
+    let done = false;
+    while (!done) done = (await reader.read().catch(() => ({ done: true }))).done;
   });
 });
