@@ -75,7 +75,11 @@ describe("the team page in a real browser", () => {
     await web100.getByRole("button", { name: "Copy address" }).click();
     await expect.poll(() => message(page)).toMatch(/Address of web100 copied|Address selected/);
 
-    // Renewal opens 5 s after the start: first refused with when it opens, then granted.
+    // Renewal opens 5 s after the start: the card says when; a click before is refused with when, then granted.
+    await expect
+      .poll(() => web100.locator(".renewal").textContent())
+      .toMatch(/^Extending is possible from .+ \(in \d+s\)\.$/);
+
     await web100.getByRole("button", { name: "Extend" }).click();
     await expect.poll(() => message(page)).toMatch(/Renewal of web100 is not open yet: it opens at/);
     const before = row.expires_at as string;
@@ -84,6 +88,9 @@ describe("the team page in a real browser", () => {
     await new Promise((r) => setTimeout(r, Math.max(0, opensIn + 250)));
     await web100.getByRole("button", { name: "Extend" }).click();
     await expect.poll(() => message(page)).toContain("web100 extended");
+    await expect
+      .poll(() => web100.locator(".renewal").textContent())
+      .toMatch(/^Extending is possible from .+ \(in (1h 0\dm|59m \d\ds)\)\.$/); // about an hour on
     const after = (await stack.request("GET", `/instances/${row.instance_id}`)).body;
     expect(after.renewals).toBe(1);
     expect(new Date(after.expires_at).getTime()).toBeGreaterThan(new Date(before).getTime());

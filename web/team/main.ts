@@ -123,6 +123,9 @@ function card(challenge: string, instance: Instance | null): HTMLLIElement {
           ` (expires at ${clock(live.expires_at)})`,
         )
       : null,
+    live?.state === "running" && live.renewable_at
+      ? el("p", { class: "renewal muted", "data-opens": live.renewable_at }, "")
+      : null,
     el(
       "p",
       { class: "actions" },
@@ -174,6 +177,12 @@ function tick(): void {
   for (const node of list.querySelectorAll<HTMLTimeElement>("time[data-expires]")) {
     const left = new Date(node.dataset.expires!).getTime() - Date.now();
     node.textContent = left > 0 ? duration(left) : "expired";
+  }
+  for (const node of list.querySelectorAll<HTMLElement>("[data-opens]")) {
+    const opens = node.dataset.opens!;
+    const wait = new Date(opens).getTime() - Date.now();
+    node.textContent =
+      wait > 0 ? `Extending is possible from ${clock(opens)} (in ${duration(wait)}).` : "Extending is possible now.";
   }
 }
 
