@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { transition } from "../../domain/instances.ts";
@@ -6,18 +8,35 @@ import { TestStack, WEB100 } from "../support/stack.ts";
 import { TEAM_TOKEN_SECRET, teamToken } from "../support/team-token.ts";
 import { launchBrowser, MARKUP, openPage } from "./browser.ts";
 
-const FRAME_ANCESTORS = "https://ctf.example.org";
+/**
+ * A stand-in for the CTF platform: a page that embeds whatever `?src=` names in an iframe. Reached as
+ * http://localhost:PORT it is the configured platform; as http://127.0.0.1:PORT it is another origin.
+ */
+async function startPlatform(): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const src = new URL(req.url ?? "/", "http://x").searchParams.get("src") ?? "";
+    const attr = src.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+    res.writeHead(200, { "content-type": "text/html" });
+    res.end(`<!doctype html><title>platform</title><iframe src="${attr}" width="900" height="600"></iframe>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
 
 describe("the team page in a real browser", () => {
   let stack: TestStack;
   let browser: Browser;
   let db: Db;
+  let platform: { server: Server; port: number };
+  let frameAncestors = "";
   beforeAll(async () => {
+    platform = await startPlatform();
+    frameAncestors = `https://ctf.example.org http://localhost:${platform.port}`;
     [stack, browser] = await Promise.all([
       TestStack.start({
         env: {
           TEAM_TOKEN_SECRET,
-          TEAM_PAGE_FRAME_ANCESTORS: FRAME_ANCESTORS,
+          TEAM_PAGE_FRAME_ANCESTORS: frameAncestors,
           TEAM_MAX_INSTANCES: "1",
           // Renewal opens 5 s after a start (TTL 3600 s): the page meets "not open yet", then renews.
           RENEW_WINDOW_SECONDS: "3595",
@@ -33,6 +52,7 @@ describe("the team page in a real browser", () => {
     await browser?.close();
     await db?.end();
     await stack?.stop();
+    platform?.server.close();
   });
 
   const open = async (team: string, challenges: string): Promise<{ page: Page; problems: string[] }> => {
@@ -46,10 +66,27 @@ describe("the team page in a real browser", () => {
   it("may be framed only by the configured platform, and runs no inline code", async () => {
     const res = await fetch(`${stack.url}/team`);
     const csp = res.headers.get("content-security-policy") ?? "";
-    expect(csp).toContain(`frame-ancestors ${FRAME_ANCESTORS}`);
+    expect(csp).toContain(`frame-ancestors ${frameAncestors}`);
     expect(csp).not.toContain("unsafe-inline");
     expect(res.headers.get("x-frame-options")).toBeNull(); // it would forbid the configured platform too
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("works embedded by the configured platform, and refuses to be framed by any other origin", async () => {
+    const src = `${stack.url}/team#token=${await teamToken("alpha")}&challenges=web100`;
+    const { page, problems } = await openPage(browser);
+    await page.goto(`http://localhost:${platform.port}/?src=${encodeURIComponent(src)}`);
+    const framed = page.frameLocator("iframe");
+    await framed.locator("#team-name", { hasText: "Team: alpha" }).waitFor();
+    await framed.locator('li[data-challenge="web100"]').getByRole("button", { name: "Start" }).waitFor();
+    expect(problems, "errors inside the frame (e.g. storage a framed page may be denied)").toEqual([]);
+
+    const refused: string[] = [];
+    page.on("console", (msg) => refused.push(msg.text()));
+    await page.goto(`http://127.0.0.1:${platform.port}/?src=${encodeURIComponent(src)}`);
+    await expect.poll(() => refused.join("\n")).toMatch(/frame-ancestors/);
+    expect(await framed.locator("#team-name").count()).toBe(0);
+    await page.context().close();
   });
 
   it("starts, extends and stops the team's own instance, and says why when it cannot", async () => {

@@ -2,13 +2,14 @@
 // cookie exists, so no cross-site request can act with it. Instances arrive on one server-sent event stream.
 import { ApiError, call, readEvents, type Instance } from "../shared/api.ts";
 import { byId } from "../shared/dom.ts";
+import { load, save } from "../shared/storage.ts";
 import { confirmAction } from "./confirm.ts";
 import { renderSummary, type Summary } from "./summary.ts";
 import { renderTable, type SortKey } from "./table.ts";
 
 const STORAGE_KEY = "ctfi.admin-token";
 const instances = new Map<string, Instance>();
-let token: string | null = sessionStorage.getItem(STORAGE_KEY);
+let token: string | null = load(STORAGE_KEY);
 let stream: AbortController | null = null;
 let sort: { key: SortKey; descending: boolean } = { key: "created_at", descending: true };
 
@@ -98,7 +99,7 @@ async function signIn(candidate: string): Promise<void> {
     return;
   }
   token = candidate;
-  sessionStorage.setItem(STORAGE_KEY, candidate);
+  save(STORAGE_KEY, candidate);
   byId<HTMLInputElement>("admin-token").value = "";
   showDashboard(true);
   status.textContent = "Live: connecting";
@@ -107,7 +108,7 @@ async function signIn(candidate: string): Promise<void> {
 
 function signOut(reason = "Signed out."): void {
   token = null;
-  sessionStorage.removeItem(STORAGE_KEY);
+  save(STORAGE_KEY, null);
   stream?.abort();
   instances.clear();
   showDashboard(false);

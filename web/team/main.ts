@@ -2,6 +2,7 @@
 // token arrives in the URL's fragment (never sent to a server), moves to sessionStorage and leaves the address bar.
 import { call, type Instance } from "../shared/api.ts";
 import { byId, clock, duration, el, stateBadge } from "../shared/dom.ts";
+import { load, save } from "../shared/storage.ts";
 import { explain } from "./messages.ts";
 
 const STORAGE_KEY = "ctfi.team";
@@ -26,11 +27,11 @@ function readSession(): Session | null {
       .map((c) => c.trim())
       .filter((c) => /^[a-z0-9][a-z0-9_-]{0,63}$/.test(c));
     const session = { token, teamId, challenges };
-    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+    save(STORAGE_KEY, JSON.stringify(session));
     return session;
   }
   try {
-    return JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? "null") as Session | null;
+    return JSON.parse(load(STORAGE_KEY) ?? "null") as Session | null;
   } catch {
     return null;
   }
