@@ -79,6 +79,17 @@ describe("the team page in a real browser", () => {
     const framed = page.frameLocator("iframe");
     await framed.locator("#team-name", { hasText: "Team: alpha" }).waitFor();
     await framed.locator('li[data-challenge="web100"]').getByRole("button", { name: "Start" }).waitFor();
+    // Acting from inside the frame: start, copy (the clipboard may be refused to a frame: then the address is
+    // selected), stop.
+    const framedCard = framed.locator('li[data-challenge="web100"]');
+    await framedCard.getByRole("button", { name: "Start" }).click();
+    await framedCard.locator(".state-line", { hasText: "Running" }).waitFor({ timeout: 20_000 });
+    await framedCard.getByRole("button", { name: "Copy address" }).click();
+    await expect
+      .poll(() => framed.locator("#message").textContent())
+      .toMatch(/Address of web100 copied|Address selected/);
+    await framedCard.getByRole("button", { name: "Stop" }).click();
+    await framedCard.getByRole("button", { name: "Start" }).waitFor({ timeout: 20_000 });
     expect(problems, "errors inside the frame (e.g. storage a framed page may be denied)").toEqual([]);
 
     const refused: string[] = [];

@@ -238,7 +238,10 @@ async function act(action: string, challenge: string): Promise<void> {
 async function copy(challenge: string): Promise<void> {
   const input = document.getElementById(`address-${challenge}`) as HTMLInputElement | null;
   if (!input) return;
+  // A frame the platform did not give allow="clipboard-write" may not write: ask first rather than be refused.
+  const policy = (document as { featurePolicy?: { allowsFeature(feature: string): boolean } }).featurePolicy;
   try {
+    if (policy && !policy.allowsFeature("clipboard-write")) throw new Error("clipboard not allowed here");
     await navigator.clipboard.writeText(input.value);
   } catch {
     // Clipboard access can be refused (an embedding frame without clipboard-write): select it for Ctrl+C instead.
