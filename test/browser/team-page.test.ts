@@ -123,6 +123,12 @@ describe("the team page in a real browser", () => {
     await web100.getByRole("button", { name: "Copy address" }).click();
     await expect.poll(() => message(page)).toMatch(/Address of web100 copied|Address selected/);
 
+    // By keyboard: Enter on Extend before renewal opens; the refusal redraws the card and focus stays on Extend.
+    await web100.getByRole("button", { name: "Extend" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => message(page)).toMatch(/Renewal of web100 is not open yet/);
+    await expect.poll(() => page.locator(":focus").getAttribute("aria-label")).toBe("Extend web100");
+
     // Renewal opens 5 s after the start: the card says when; a click before is refused with when, then granted.
     await expect
       .poll(() => web100.locator(".renewal").textContent())

@@ -71,11 +71,23 @@ function byChallenge(): Map<string, Instance | null> {
   return out;
 }
 
+/**
+ * The control a keyboard user was on, kept across redraws (which replace every card): without it, focus would
+ * fall back to the page's start after each refresh or action.
+ */
+let focused: { action: string; challenge: string } | null = null;
+
 function render(): void {
   const rows = byChallenge();
   byId("empty").hidden = rows.size > 0;
   list.replaceChildren(...[...rows].map(([challenge, instance]) => card(challenge, instance)));
   tick();
+  if (focused && (document.activeElement === document.body || document.activeElement === null))
+    list
+      .querySelector<HTMLElement>(
+        `button[data-action="${CSS.escape(focused.action)}"][data-challenge="${CSS.escape(focused.challenge)}"]`,
+      )
+      ?.focus();
 }
 
 function card(challenge: string, instance: Instance | null): HTMLLIElement {
@@ -252,6 +264,10 @@ async function copy(challenge: string): Promise<void> {
   say(`Address of ${challenge} copied.`, "ok");
 }
 
+list.addEventListener("focusin", (event) => {
+  const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
+  focused = button ? { action: button.dataset.action!, challenge: button.dataset.challenge! } : null;
+});
 list.addEventListener("click", (event) => {
   const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
   if (!button || button.disabled) return;
