@@ -132,6 +132,34 @@ describe("team tokens", () => {
     expect((await stack.request("GET", "/instances", { token: odd })).status).toBe(401);
   });
 
+  it("is declared in the OpenAPI document: a JWT bearer scheme, on the team's operations only", async () => {
+    const doc = (await stack.request("GET", "/openapi.json", { token: null })).body;
+    expect(doc.components.securitySchemes.teamToken).toMatchObject({
+      type: "http",
+      scheme: "bearer",
+      bearerFormat: "JWT",
+    });
+    const schemes = (path: string, method: string) =>
+      (doc.paths[path][method].security as Record<string, unknown>[]).flatMap((s) => Object.keys(s)).sort();
+    for (const [path, method] of [
+      ["/assign", "post"],
+      ["/remove", "post"],
+      ["/extend", "post"],
+      ["/instances", "get"],
+      ["/instances/{id}", "get"],
+    ])
+      expect(schemes(path!, method!), `${method} ${path}`).toEqual(["bearer", "teamToken"]);
+    for (const [path, method] of [
+      ["/challenges", "get"],
+      ["/metrics", "get"],
+      ["/flags/verify", "post"],
+      ["/admin/summary", "get"],
+    ]) {
+      expect(schemes(path!, method!), `${method} ${path}`).toEqual(["bearer"]);
+      expect(doc.paths[path!][method!].responses["403"], `${method} ${path}`).toBeDefined();
+    }
+  });
+
   it("keeps admin tokens working everywhere", async () => {
     expect((await stack.request("GET", "/instances?team_id=bravo")).status).toBe(200);
     expect((await stack.request("GET", "/challenges")).status).toBe(200);
