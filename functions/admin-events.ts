@@ -1,7 +1,7 @@
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { dashboardRows } from "../domain/dashboard.ts";
-import { getInstance } from "../domain/instances.ts";
+import { getInstance, type InstanceRow } from "../domain/instances.ts";
 import { defineEndpoint } from "../http/endpoint.ts";
 import { instanceView } from "./shared/instance-view.ts";
 import { buildSummary } from "./shared/summary.ts";
@@ -24,7 +24,7 @@ export default defineEndpoint({
   responses: { 200: z.string() },
   errors: [401, 403, 503],
   async handler({ deps, hono, log }) {
-    const window = deps.config.RENEW_WINDOW_SECONDS;
+    const view = (row: InstanceRow) => instanceView(row, deps.config);
     const changed = new Set<string>();
     let resync = false;
     let wake: (() => void) | null = null;
@@ -52,7 +52,7 @@ export default defineEndpoint({
         try {
           await stream.writeSSE({
             event: "snapshot",
-            data: JSON.stringify({ instances: rows.map((r) => instanceView(r, window)) }),
+            data: JSON.stringify({ instances: rows.map(view) }),
           });
           await stream.writeSSE({ event: "summary", data: JSON.stringify(summary) });
           let summarySent = Date.now();
@@ -72,7 +72,7 @@ export default defineEndpoint({
               const fresh = await dashboardRows(deps.db);
               await stream.writeSSE({
                 event: "snapshot",
-                data: JSON.stringify({ instances: fresh.map((r) => instanceView(r, window)) }),
+                data: JSON.stringify({ instances: fresh.map(view) }),
               });
               summarySent = 0; // and a fresh summary below
             }
@@ -81,7 +81,7 @@ export default defineEndpoint({
             changed.clear();
             for (const id of ids) {
               const row = await getInstance(deps.db, id);
-              if (row) await stream.writeSSE({ event: "instance", data: JSON.stringify(instanceView(row, window)) });
+              if (row) await stream.writeSSE({ event: "instance", data: JSON.stringify(view(row)) });
             }
             if (ids.length || Date.now() - summarySent >= SUMMARY_EVERY_MS) {
               await stream.writeSSE({ event: "summary", data: JSON.stringify(await buildSummary(deps)) });
