@@ -3,7 +3,14 @@ import type { Env } from "./env.ts";
 import { configErrorFrom, int, resolveFileVariants } from "./env.ts";
 
 // Secrets may come from files (Docker/Compose secrets): NAME_FILE wins over NAME.
-const SECRET_VARS = ["DATABASE_URL", "REDIS_URL", "API_TOKENS", "FLAG_SECRET", "RCTF_AUTH_TOKEN", "TEAM_TOKEN_SECRET"] as const;
+const SECRET_VARS = [
+  "DATABASE_URL",
+  "REDIS_URL",
+  "API_TOKENS",
+  "FLAG_SECRET",
+  "RCTF_AUTH_TOKEN",
+  "TEAM_TOKEN_SECRET",
+] as const;
 
 const urlWithScheme = (schemes: string[]) =>
   z
