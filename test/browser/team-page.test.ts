@@ -179,6 +179,20 @@ describe("the team page in a real browser", () => {
     await page.context().close();
   });
 
+  it("shows a TCP service as the command a player pastes", async () => {
+    const spec = { image: WEB100.image, port: 80, protocol: "tcp", memory_mb: 64, cpus: 0.25, pids_limit: 64 };
+    expect((await stack.request("PUT", "/challenges/nc100", { body: spec })).status).toBe(201);
+    const { page, problems } = await open("delta", "nc100");
+    const nc = card(page, "nc100");
+    await nc.getByRole("button", { name: "Start" }).click();
+    await nc.locator(".state-line", { hasText: "Running" }).waitFor({ timeout: 20_000 });
+    const [row] = (await stack.request("GET", "/instances?team_id=delta&state=running")).body.instances;
+    expect(await nc.getByLabel("Address", { exact: true }).inputValue()).toBe(row.endpoints[0].command);
+    expect(row.endpoints[0].command).toMatch(/^nc \S+ \d+$/);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it("shows an engine error with markup as text", async () => {
     const started = await stack.request("POST", "/assign", { body: { team_id: "charlie", challenge_id: "web100" } });
     expect(await transition(db, started.body.instance_id, ["running"], "failed", { error: MARKUP })).not.toBeNull();

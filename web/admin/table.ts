@@ -59,7 +59,13 @@ export function renderTable(
           { "data-col": "expires" },
           live && r.expires_at ? duration(new Date(r.expires_at).getTime() - now) : "—",
         ),
-        el("td", { "data-col": "address" }, r.container_address ?? "—"),
+        el(
+          "td",
+          { "data-col": "address" },
+          ...(r.endpoints?.length > 1
+            ? r.endpoints.map((e) => el("div", {}, e.url ?? e.address))
+            : [r.container_address ?? "—"]),
+        ),
         el("td", { "data-col": "node" }, nodeOf(r) || "—"),
         el("td", { "data-col": "error", class: r.error ? "error-text" : "muted" }, r.error ?? r.state_reason ?? ""),
         el(

@@ -16,6 +16,14 @@ export interface Instance {
   renewable_at: string | null;
   renewals: number;
   state_reason: string | null;
+  endpoints: {
+    container: string;
+    port: number;
+    protocol: "http" | "tcp";
+    address: string;
+    command: string | null;
+    url: string | null;
+  }[];
 }
 
 export class ApiError extends Error {

@@ -94,7 +94,7 @@ function card(challenge: string, instance: Instance | null): HTMLLIElement {
   const live = instance && LIVE.has(instance.state) ? instance : null;
   const state = live?.state ?? (instance?.state === "failed" ? "failed" : "none");
   const disabled = busy.has(challenge);
-  const address = live?.state === "running" ? live.container_address : null;
+  const addresses = live?.state === "running" ? addressesOf(live) : [];
   const headingId = `challenge-${challenge}`;
   return el(
     "li",
@@ -109,24 +109,25 @@ function card(challenge: string, instance: Instance | null): HTMLLIElement {
     instance?.state === "failed" && !live && instance.error
       ? el("p", { class: "error-text" }, "Last start failed: ", el("span", { "data-field": "error" }, instance.error))
       : null,
-    address
-      ? el(
-          "p",
-          { class: "address" },
-          el("label", { for: `address-${challenge}` }, "Address"),
-          el("input", { id: `address-${challenge}`, readonly: true, value: address, "data-field": "address" }),
-          el(
-            "button",
-            {
-              type: "button",
-              "data-action": "copy",
-              "data-challenge": challenge,
-              "aria-label": `Copy address of ${challenge}`,
-            },
-            "Copy address",
-          ),
-        )
-      : null,
+    ...addresses.map((a, i) =>
+      el(
+        "p",
+        { class: "address" },
+        el("label", { for: `address-${challenge}-${i}` }, a.label),
+        el("input", { id: `address-${challenge}-${i}`, readonly: true, value: a.value, "data-field": "address" }),
+        el(
+          "button",
+          {
+            type: "button",
+            "data-action": "copy",
+            "data-challenge": challenge,
+            "data-index": String(i),
+            "aria-label": addresses.length > 1 ? `Copy ${a.label} of ${challenge}` : `Copy address of ${challenge}`,
+          },
+          "Copy",
+        ),
+      ),
+    ),
     live?.expires_at
       ? el(
           "p",
@@ -185,6 +186,20 @@ function card(challenge: string, instance: Instance | null): HTMLLIElement {
   );
 }
 
+/**
+ * What a team connects to: every exposure of the instance (a web address, or the `nc` command for a TCP
+ * service), labelled by container and port when there are several.
+ */
+function addressesOf(instance: Instance): { label: string; value: string }[] {
+  const endpoints = instance.endpoints ?? [];
+  if (endpoints.length === 0)
+    return instance.container_address ? [{ label: "Address", value: instance.container_address }] : [];
+  return endpoints.map((e) => ({
+    label: endpoints.length > 1 ? `${e.protocol.toUpperCase()} ${e.container}:${e.port}` : "Address",
+    value: e.protocol === "tcp" ? (e.command ?? e.address) : (e.url ?? e.address),
+  }));
+}
+
 /** Countdowns move every second without redrawing anything else (focus stays where it was). */
 function tick(): void {
   for (const node of list.querySelectorAll<HTMLTimeElement>("time[data-expires]")) {
@@ -229,7 +244,15 @@ async function act(action: string, challenge: string): Promise<void> {
       const answer = await call<Instance>(session.token, "POST", "/assign", body, { prefer: "respond-async" });
       const row = await follow(answer.instance_id);
       if (row.state === "failed") say(`${challenge} failed to start: ${row.error ?? "no reason given"}`, "error");
-      else if (row.state === "running") say(`${challenge} is running at ${row.container_address ?? "?"}.`, "ok");
+      else if (row.state === "running")
+        say(
+          `${challenge} is running at ${
+            addressesOf(row)
+              .map((a) => a.value)
+              .join(", ") || "?"
+          }.`,
+          "ok",
+        );
       else say(`${challenge} is still starting; this page will show it when it is up.`);
     } else if (action === "stop") {
       say(`Stopping ${challenge}…`);
@@ -247,8 +270,8 @@ async function act(action: string, challenge: string): Promise<void> {
   }
 }
 
-async function copy(challenge: string): Promise<void> {
-  const input = document.getElementById(`address-${challenge}`) as HTMLInputElement | null;
+async function copy(challenge: string, index: string): Promise<void> {
+  const input = document.getElementById(`address-${challenge}-${index}`) as HTMLInputElement | null;
   if (!input) return;
   // A frame the platform did not give allow="clipboard-write" may not write: ask first rather than be refused.
   const policy = (document as { featurePolicy?: { allowsFeature(feature: string): boolean } }).featurePolicy;
@@ -272,7 +295,7 @@ list.addEventListener("click", (event) => {
   const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
   if (!button || button.disabled) return;
   const challenge = button.dataset.challenge!;
-  if (button.dataset.action === "copy") void copy(challenge);
+  if (button.dataset.action === "copy") void copy(challenge, button.dataset.index ?? "0");
   else void act(button.dataset.action!, challenge);
 });
 
