@@ -8,7 +8,7 @@ import {
   startLatencyHistogram,
   WINDOW_MINUTES,
 } from "../../domain/dashboard.ts";
-import { countLive } from "../../domain/instances.ts";
+import { countLive, countLiveContainers } from "../../domain/instances.ts";
 import type { AppDeps } from "../../http/deps.ts";
 import {
   backupStatus,
@@ -20,7 +20,13 @@ import {
 } from "./ops-status.ts";
 
 export const summarySchema = z.object({
-  capacity: z.object({ live: z.number(), max: z.number(), team_max: z.number() }),
+  capacity: z.object({
+    live: z.number(),
+    max: z.number(),
+    team_max: z.number(),
+    containers: z.number().describe("Containers of live instances (a challenge may run several)"),
+    containers_max: z.number(),
+  }),
   challenges: z.array(
     z.object({ challenge_id: z.string(), live: z.number(), running: z.number(), failed_recently: z.number() }),
   ),
@@ -43,8 +49,9 @@ export type Summary = z.infer<typeof summarySchema>;
 /** Everything the dashboard shows besides the table; also pushed on the event stream. */
 export async function buildSummary(deps: AppDeps): Promise<Summary> {
   const { db, config } = deps;
-  const [live, challenges, latency, failures, backup, restore, maintenance] = await Promise.all([
+  const [live, containers, challenges, latency, failures, backup, restore, maintenance] = await Promise.all([
     countLive(db),
+    countLiveContainers(db),
     countsByChallenge(db),
     startLatencyHistogram(db),
     failuresOverTime(db),
@@ -53,7 +60,13 @@ export async function buildSummary(deps: AppDeps): Promise<Summary> {
     maintenanceStatus(config.MAINTENANCE_FLAG_FILE),
   ]);
   return {
-    capacity: { live, max: config.MAX_LIVE_INSTANCES, team_max: config.TEAM_MAX_INSTANCES },
+    capacity: {
+      live,
+      max: config.MAX_LIVE_INSTANCES,
+      team_max: config.TEAM_MAX_INSTANCES,
+      containers,
+      containers_max: config.MAX_LIVE_CONTAINERS,
+    },
     challenges,
     start_latency: { window_minutes: WINDOW_MINUTES, bucket_bounds_seconds: [...LATENCY_BUCKETS], counts: latency },
     failures: { window_minutes: WINDOW_MINUTES, bin_minutes: FAILURE_BIN_MINUTES, bins: failures },

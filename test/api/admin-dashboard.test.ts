@@ -32,7 +32,7 @@ describe("the dashboard's API", () => {
 
   it("sums up capacity, challenges, latencies, failures, backups, the last restore and maintenance", async () => {
     const empty = (await stack.request("GET", "/admin/summary")).body;
-    expect(empty.capacity).toEqual({ live: 0, max: 7, team_max: 100 });
+    expect(empty.capacity).toEqual({ live: 0, max: 7, team_max: 100, containers: 0, containers_max: 2000 });
     expect(empty.backup).toBeNull();
     expect(empty.last_restore).toBeNull();
     expect(empty.maintenance).toEqual({ known: true, on: false, reason: null });
@@ -68,7 +68,7 @@ describe("the dashboard's API", () => {
     await writeFile(join(backups, "maintenance.on"), "restore of ctf.dump\n");
 
     const s = (await stack.request("GET", "/admin/summary")).body;
-    expect(s.capacity.live).toBe(2);
+    expect(s.capacity).toMatchObject({ live: 2, containers: 2 });
     expect(s.challenges).toEqual([{ challenge_id: "web100", live: 2, running: 1, failed_recently: 1 }]);
     expect(s.start_latency.counts.reduce((a: number, b: number) => a + b, 0)).toBe(1);
     expect(s.start_latency.counts).toHaveLength(s.start_latency.bucket_bounds_seconds.length + 1);

@@ -3,7 +3,7 @@ import { byId, clock, duration, el } from "../shared/dom.ts";
 import { barChart } from "./plots.ts";
 
 export interface Summary {
-  capacity: { live: number; max: number; team_max: number };
+  capacity: { live: number; max: number; team_max: number; containers: number; containers_max: number };
   challenges: { challenge_id: string; live: number; running: number; failed_recently: number }[];
   start_latency: { window_minutes: number; bucket_bounds_seconds: number[]; counts: number[] };
   failures: { window_minutes: number; bin_minutes: number; bins: { at: string; failures: number }[] };
@@ -23,8 +23,11 @@ export function renderSummary(s: Summary): void {
   meter.high = max * 0.8;
   meter.optimum = 0;
   const percent = Math.round((live / max) * 100);
+  const { containers, containers_max } = s.capacity;
+  const full = live >= max || containers >= containers_max;
   byId("capacity-text").textContent =
-    `${live} of ${max} live instances (${percent}%${live >= max ? ", FULL: new starts are refused" : ""}); ${team_max} per team.`;
+    `${live} of ${max} live instances (${percent}%), ${containers} of ${containers_max} containers` +
+    `${full ? "; FULL: new starts are refused" : ""}; ${team_max} per team.`;
 
   const m = s.maintenance;
   byId("maintenance").replaceChildren(
