@@ -179,6 +179,21 @@ describe("the team page in a real browser", () => {
     await page.context().close();
   });
 
+  it("tells a team whose token expired or is missing what to do", async () => {
+    const { page } = await openPage(browser);
+    const expired = await teamToken("alpha", { expiresInSeconds: -60 });
+    await page.goto(`${stack.url}/team#token=${expired}&challenges=web100`);
+    await expect
+      .poll(() => message(page))
+      .toBe("Your session has expired: open this page again from the CTF platform.");
+    const fresh = await page.context().newPage();
+    await fresh.goto(`${stack.url}/team`);
+    await expect
+      .poll(() => fresh.locator("#message").textContent())
+      .toBe("No team token: open this page from the CTF platform.");
+    await page.context().close();
+  });
+
   it("shows a TCP service as the command a player pastes", async () => {
     const spec = { image: WEB100.image, port: 80, protocol: "tcp", memory_mb: 64, cpus: 0.25, pids_limit: 64 };
     expect((await stack.request("PUT", "/challenges/nc100", { body: spec })).status).toBe(201);
