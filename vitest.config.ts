@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
+    // The dashboard and team page, built as `npm run build:web` builds them, for the tests that load them.
+    globalSetup: ["test/browser/build-pages.ts"],
     projects: [
       {
         extends: true,

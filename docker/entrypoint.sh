@@ -34,6 +34,8 @@ case "$role" in
     migrate
     prepare --redis
     record_role api
+    # From source (the dev image), the dashboard and team page are built from the mounted tree first.
+    if [ "$src" = source ]; then node web/build.ts || echo "entrypoint: /admin and /team not built (npm run build:web)" >&2; fi
     exec node $watch "$(app api/main)" "$@"
     ;;
   worker)

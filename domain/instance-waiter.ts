@@ -14,6 +14,7 @@ export class InstanceWaiter {
   private readonly databaseUrl: string;
   private readonly logger: Logger;
   private readonly wakers = new Map<string, Set<() => void>>();
+  private readonly changeListeners = new Set<(id: string | null) => void>();
   private client: pg.Client | null = null;
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -45,15 +46,27 @@ export class InstanceWaiter {
     client.on("notification", (msg) => {
       const id = msg.payload?.split(" ")[0];
       if (id) this.wakers.get(id)?.forEach((wake) => wake());
+      if (id) this.changeListeners.forEach((listener) => listener(id));
     });
     try {
       await client.connect();
       await client.query("LISTEN instance_state");
       this.client = client;
+      // Changes made while no one listened were never announced: listeners reread everything.
+      this.changeListeners.forEach((listener) => listener(null));
     } catch (err) {
       this.logger.debug({ err }, "instance listener not connected; polling meanwhile");
       reconnect();
     }
+  }
+
+  /**
+   * Calls `listener` with the id of each instance whose state changes (the dashboard's stream), and with null once
+   * the listening connection is back after a loss (changes meanwhile were missed); returns the undo.
+   */
+  onChange(listener: (id: string | null) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** Re-reads the row whenever it changes until `done(row)` holds or `timeoutMs` passes; returns the last read. */

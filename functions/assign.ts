@@ -18,7 +18,8 @@ export default defineEndpoint({
   method: "POST",
   path: "/assign",
   operationId: "assignInstance",
-  auth: "token",
+  auth: "team",
+  teamOf: ({ body }) => body.team_id,
   summary:
     "Give a team its own instance of a challenge. 200 with the address once it accepts connections; 202 with a Location while it starts. Idempotent while the instance is live.",
   headers: [preferHeader],
@@ -27,7 +28,7 @@ export default defineEndpoint({
     200: instanceViewSchema.extend({ message: z.string() }),
     202: instanceViewSchema.extend({ message: z.string(), status_url: z.string() }),
   },
-  errors: [400, 401, 404, 409, 413, 415, 429, 500, 502, 503],
+  errors: [400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503],
   async handler({ deps, requestId, hono }, { body }) {
     await assertQueueReachable(deps);
     const { config } = deps;

@@ -13,12 +13,13 @@ export default defineEndpoint({
   method: "POST",
   path: "/extend",
   operationId: "extendInstance",
-  auth: "token",
+  auth: "team",
+  teamOf: ({ body }) => body.team_id,
   summary:
     "Renew a running instance by its challenge's TTL. Open only within RENEW_WINDOW_SECONDS before expiry, and never past MAX_LIFETIME_SECONDS from its start.",
   body: teamChallengeBody,
   responses: { 200: instanceViewSchema.extend({ message: z.string() }) },
-  errors: [400, 401, 404, 409, 413, 415, 503],
+  errors: [400, 401, 403, 404, 409, 413, 415, 503],
   async handler({ deps, requestId, log }, { body }) {
     const { config } = deps;
     const row = await findLive(deps.db, body.team_id, body.challenge_id);

@@ -24,8 +24,11 @@ export default defineEndpoint({
   method: "GET",
   path: "/instances",
   operationId: "listInstances",
-  auth: "token",
-  summary: "List instances, newest first, filtered by team, challenge or state; paginated with `cursor`.",
+  auth: "team",
+  // A team token lists its own team's instances; naming another team is refused.
+  teamOf: ({ query }) => query.team_id,
+  summary:
+    "List instances, newest first, filtered by team, challenge or state; paginated with `cursor`. A team token sees its own team's only.",
   query: z.strictObject({
     team_id: idSchema.optional(),
     challenge_id: idSchema.optional(),
@@ -40,10 +43,10 @@ export default defineEndpoint({
     cursor: z.string().max(200).optional(),
   }),
   responses: { 200: z.object({ instances: z.array(instanceViewSchema), next_cursor: z.string().nullable() }) },
-  errors: [400, 401, 503],
-  async handler({ deps }, { query }) {
+  errors: [400, 401, 403, 503],
+  async handler({ deps, principal }, { query }) {
     const rows = await listInstances(deps.db, {
-      teamId: query.team_id,
+      teamId: principal?.kind === "team" ? principal.teamId : query.team_id,
       challengeId: query.challenge_id,
       state: query.state,
       limit: query.limit + 1,

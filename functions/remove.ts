@@ -13,7 +13,8 @@ export default defineEndpoint({
   method: "POST",
   path: "/remove",
   operationId: "removeInstance",
-  auth: "token",
+  auth: "team",
+  teamOf: ({ body }) => body.team_id,
   summary:
     "Take a team's instance of a challenge away. 200 once the container is gone; 202 with a Location while it stops.",
   headers: [preferHeader],
@@ -22,7 +23,7 @@ export default defineEndpoint({
     200: instanceViewSchema.extend({ message: z.string() }),
     202: instanceViewSchema.extend({ message: z.string(), status_url: z.string() }),
   },
-  errors: [400, 401, 404, 413, 415, 429, 503],
+  errors: [400, 401, 403, 404, 413, 415, 429, 503],
   async handler({ deps, requestId, hono }, { body }) {
     await assertQueueReachable(deps);
     let row = await findLive(deps.db, body.team_id, body.challenge_id);

@@ -3,7 +3,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
 import { REQUEST_ID_PATTERN } from "../domain/ids.ts";
-import { createTokenCheck } from "./auth.ts";
+import { assertMayActFor, createAuthenticator, type Principal } from "./auth.ts";
 import type { AppDeps } from "./deps.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { AppError, envelope, isUnavailable } from "./errors.ts";
@@ -15,7 +15,7 @@ type Env = { Variables: { requestId: string } };
 /** The Hono host: mounts every endpoint with request ids, auth, input validation and one error envelope. */
 export function createApp(deps: AppDeps, endpoints: readonly Endpoint[]): Hono<Env> {
   const app = new Hono<Env>();
-  const checkToken = createTokenCheck(deps.config.API_TOKENS);
+  const authenticate = createAuthenticator(deps.config.API_TOKENS, deps.config.TEAM_TOKEN_SECRET);
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -45,17 +45,25 @@ export function createApp(deps: AppDeps, endpoints: readonly Endpoint[]): Hono<E
     });
     if (ep.body) app.on(ep.method, ep.path, limit);
     app.on(ep.method, ep.path, async (c) => {
-      if (ep.auth === "token") checkToken(c.req.header("authorization"));
+      const principal: Principal | null =
+        ep.auth === "public" ? null : await authenticate(c.req.header("authorization"));
+      if (ep.auth === "token" && principal?.kind === "team")
+        throw new AppError("forbidden", "a team token cannot use this endpoint; it needs an admin token");
       const input = {
         body: ep.body ? validate(ep.body, await readJson(c), "body") : undefined,
         query: ep.query ? validate(ep.query, singleQuery(c), "query") : undefined,
         params: ep.params ? validate(ep.params, c.req.param(), "path") : undefined,
       };
+      if (principal && ep.teamOf) {
+        const team = ep.teamOf(input);
+        if (team !== undefined) assertMayActFor(principal, team);
+      }
       const requestId = c.get("requestId");
       const result = await ep.handler(
-        { deps, requestId, log: deps.logger.child({ requestId }), hono: c, endpoints },
+        { deps, requestId, log: deps.logger.child({ requestId }), principal, hono: c, endpoints },
         input,
       );
+      if (result.response) return result.response;
       for (const [k, v] of Object.entries(result.headers ?? {})) c.header(k, v);
       if (result.text !== undefined) return c.body(result.text, result.status as 200);
       if (result.status === 204 || result.body === undefined) return c.body(null, result.status);

@@ -1,8 +1,13 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import type { Principal } from "./auth.ts";
 import type { AppDeps } from "./deps.ts";
 
-export type AuthLevel = "public" | "token";
+/**
+ * Who may call an endpoint: anyone (`public`), an admin token only (`token`), or an admin token or a team token
+ * (`team`); a team token then acts only for the team `teamOf` names (http/auth.ts).
+ */
+export type AuthLevel = "public" | "token" | "team";
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 export interface HeaderParam {
@@ -24,12 +29,16 @@ export interface EndpointResult {
   /** Sent as is, with the Content-Type from `headers` (for non-JSON answers such as /metrics). */
   text?: string;
   headers?: Record<string, string>;
+  /** A response the handler built itself (a server-sent event stream); status, body and headers are then unused. */
+  response?: Response;
 }
 
 export interface HandlerContext {
   deps: AppDeps;
   requestId: string;
   log: AppDeps["logger"];
+  /** The caller; `public` endpoints see an admin principal only when they are given one, so they never rely on it. */
+  principal: Principal | null;
   /** The raw Hono context, for the rare handler that needs headers. */
   hono: Context;
   /** Every mounted endpoint, for self-description. */
@@ -46,13 +55,18 @@ export interface Endpoint<
   /** Hono path syntax, e.g. `/instances/:id`. */
   path: string;
   auth: AuthLevel;
+  /**
+   * For `team` endpoints: the team the request acts for, read from the validated input. A team token naming
+   * another team gets 403 before the handler runs; `undefined` leaves the check to the handler (e.g. a row's team).
+   */
+  teamOf?: (input: EndpointInput<z.infer<B>, z.infer<Q>, z.infer<P>>) => string | undefined;
   /** Unique name of the operation in the OpenAPI description (what generated clients call it). */
   operationId: string;
   summary: string;
   /** Request headers the endpoint reads, for the OpenAPI description. */
   headers?: HeaderParam[];
-  /** Media type of the success answers when they are not JSON (sent as `text`). */
-  mediaType?: string;
+  /** Media type(s) of the success answers when they are not JSON (sent as `text`). */
+  mediaType?: string | string[];
   body?: B;
   query?: Q;
   params?: P;

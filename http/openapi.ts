@@ -17,7 +17,8 @@ export const jsonSchema = (schema: z.ZodType, io: "input" | "output") =>
 
 const ERROR_DESCRIPTION: Record<number, string> = {
   400: "Bad input: malformed JSON, a field or query parameter that fails validation, or a cursor not issued here",
-  401: "Missing or invalid bearer token",
+  401: "Missing or invalid bearer token; for a team token also: expired, forged, malformed or not HS256",
+  403: "A team token used for another team, or for an endpoint only an admin token may use",
   404: "Unknown challenge or instance",
   409: "Conflict with the instance's or challenge's current state",
   413: "Request body over 16 KiB",
@@ -30,6 +31,9 @@ const ERROR_DESCRIPTION: Record<number, string> = {
 };
 
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+/** Admin tokens everywhere a token is needed; team tokens (JWT) only where an endpoint accepts them. */
+const SECURITY = { public: [], token: [{ bearer: [] }], team: [{ bearer: [] }, { teamToken: [] }] } as const;
 
 /** Statuses whose answers may carry Retry-After. */
 const RETRY_AFTER = new Set([202, 409, 429, 503]);
@@ -58,7 +62,11 @@ export function buildOpenApi(
         description: `HTTP ${status}`,
         headers: responseHeaders(Number(status)),
         content: schema
-          ? { [ep.mediaType ?? "application/json"]: { schema: jsonSchema(schema, "output") } }
+          ? Object.fromEntries(
+              [ep.mediaType ?? "application/json"]
+                .flat()
+                .map((type) => [type, { schema: jsonSchema(schema, "output") }]),
+            )
           : undefined,
       };
     if (Object.keys(responses).length === 0)
@@ -77,7 +85,7 @@ export function buildOpenApi(
       operationId: ep.operationId,
       summary: ep.summary,
       description: ep.query ? "Unknown and repeated query parameters are refused with 400." : undefined,
-      security: ep.auth === "token" ? [{ bearer: [] }] : [],
+      security: SECURITY[ep.auth],
       parameters,
       requestBody: ep.body
         ? { required: true, content: { "application/json": { schema: jsonSchema(ep.body, "input") } } }
@@ -96,7 +104,16 @@ export function buildOpenApi(
     // Relative: the API answers on whatever origin served this document (directly or through the gateway).
     servers: [{ url: "/" }],
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "An admin token (API_TOKENS)" },
+        teamToken: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description:
+            "A team token: an HS256 JWT signed with TEAM_TOKEN_SECRET carrying `team_id` and `exp`; acts for that team only (docs/dashboard.md)",
+        },
+      },
       schemas: { ErrorEnvelope: jsonSchema(errorEnvelopeSchema, "output") },
       parameters: {
         RequestId: {
@@ -124,7 +141,8 @@ export function buildOpenApi(
  */
 function errorStatuses(ep: Endpoint): number[] {
   const statuses = new Set([...(ep.errors ?? []), 431, 500, 503]);
-  if (ep.auth === "token") statuses.add(401);
+  // A team token is refused with 403 by admin-only endpoints, and by team endpoints for another team.
+  if (ep.auth !== "public") for (const s of [401, 403]) statuses.add(s);
   if (ep.body) for (const s of [400, 413, 415]) statuses.add(s);
   if (ep.query || ep.params) statuses.add(400);
   return [...statuses].sort((a, b) => a - b);

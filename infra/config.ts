@@ -3,7 +3,14 @@ import type { Env } from "./env.ts";
 import { configErrorFrom, int, resolveFileVariants } from "./env.ts";
 
 // Secrets may come from files (Docker/Compose secrets): NAME_FILE wins over NAME.
-const SECRET_VARS = ["DATABASE_URL", "REDIS_URL", "API_TOKENS", "FLAG_SECRET", "RCTF_AUTH_TOKEN"] as const;
+const SECRET_VARS = [
+  "DATABASE_URL",
+  "REDIS_URL",
+  "API_TOKENS",
+  "FLAG_SECRET",
+  "RCTF_AUTH_TOKEN",
+  "TEAM_TOKEN_SECRET",
+] as const;
 
 const urlWithScheme = (schemes: string[]) =>
   z
@@ -87,6 +94,24 @@ const apiSchema = baseSchema.extend({
     .optional(),
   // The scheme of those web addresses: https behind the gateway's TLS or a proxy in front, else http.
   CHALLENGE_URL_SCHEME: z.enum(["http", "https"], { error: "must be http or https" }).default("https"),
+  // HS256 key the CTF platform signs team tokens with (docs/dashboard.md); unset, only admin tokens are accepted.
+  TEAM_TOKEN_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
+  // Who may frame the team page (CSP frame-ancestors): the platform's origins, space-separated; none by default.
+  TEAM_PAGE_FRAME_ANCESTORS: z
+    .string()
+    .default("'none'")
+    .refine(
+      (v) =>
+        v
+          .trim()
+          .split(/\s+/)
+          .every((s) => /^('none'|'self'|https?:\/\/[A-Za-z0-9.*:[\]-]+)$/.test(s)),
+      "must be 'none', 'self' or space-separated http(s) origins",
+    ),
+  // Read by the dashboard only, when the API can see them (read-only mounts): the backup directory, and the flag
+  // file a restore writes while the gateway shows its maintenance page.
+  BACKUP_DIR: z.string().startsWith("/", "must be an absolute path").optional(),
+  MAINTENANCE_FLAG_FILE: z.string().startsWith("/", "must be an absolute path").optional(),
 });
 
 const workerSchema = baseSchema.extend({
@@ -140,4 +165,4 @@ export function loadDatabaseUrl(env: Env): string {
 }
 
 /** The settings whose values a log line never shows. */
-export const SECRET_SETTINGS = ["API_TOKENS", "FLAG_SECRET", "RCTF_AUTH_TOKEN"] as const;
+export const SECRET_SETTINGS = ["API_TOKENS", "FLAG_SECRET", "RCTF_AUTH_TOKEN", "TEAM_TOKEN_SECRET"] as const;

@@ -23,6 +23,8 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v fail2ban-regex >/dev/null || need+=(fail2ban)
 command -v openssl >/dev/null || need+=(openssl)
+# A real browser for the dashboard and team page tests (driven by playwright-core, test/browser/).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -26,7 +26,7 @@ describe("functions/index.ts", () => {
     for (const ep of endpoints) {
       const op = doc.paths[ep.path.replace(/:(\w+)/g, "{$1}")]?.[ep.method.toLowerCase()];
       expect(op, `${ep.method} ${ep.path}`).toBeDefined();
-      expect(op!.security.length > 0).toBe(ep.auth === "token");
+      expect(op!.security.length > 0).toBe(ep.auth !== "public");
     }
   });
 });
