@@ -13,6 +13,7 @@ import metrics from "./metrics.ts";
 import openapi from "./openapi.ts";
 import readyz from "./readyz.ts";
 import remove from "./remove.ts";
+import routeLookup from "./route-lookup.ts";
 
 /** Every endpoint the host mounts. A test fails when a file in functions/ is missing here. */
 export const endpoints: readonly Endpoint[] = [
@@ -30,4 +31,5 @@ export const endpoints: readonly Endpoint[] = [
   readyz,
   metrics,
   openapi,
+  routeLookup,
 ] as unknown as readonly Endpoint[];

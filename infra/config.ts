@@ -3,7 +3,14 @@ import type { Env } from "./env.ts";
 import { configErrorFrom, int, resolveFileVariants } from "./env.ts";
 
 // Secrets may come from files (Docker/Compose secrets): NAME_FILE wins over NAME.
-const SECRET_VARS = ["DATABASE_URL", "REDIS_URL", "API_TOKENS", "FLAG_SECRET", "RCTF_AUTH_TOKEN"] as const;
+const SECRET_VARS = [
+  "DATABASE_URL",
+  "REDIS_URL",
+  "API_TOKENS",
+  "FLAG_SECRET",
+  "RCTF_AUTH_TOKEN",
+  "GATEWAY_ROUTE_TOKEN",
+] as const;
 
 const urlWithScheme = (schemes: string[]) =>
   z
@@ -87,6 +94,11 @@ const apiSchema = baseSchema.extend({
     .optional(),
   // The scheme of those web addresses: https behind the gateway's TLS or a proxy in front, else http.
   CHALLENGE_URL_SCHEME: z.enum(["http", "https"], { error: "must be http or https" }).default("https"),
+  // The secret the gateway sends with each route lookup (GET /routes/:route); without it the lookup refuses all.
+  GATEWAY_ROUTE_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, "must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -")
+    .optional(),
 });
 
 const workerSchema = baseSchema.extend({
@@ -140,4 +152,4 @@ export function loadDatabaseUrl(env: Env): string {
 }
 
 /** The settings whose values a log line never shows. */
-export const SECRET_SETTINGS = ["API_TOKENS", "FLAG_SECRET", "RCTF_AUTH_TOKEN"] as const;
+export const SECRET_SETTINGS = ["API_TOKENS", "FLAG_SECRET", "RCTF_AUTH_TOKEN", "GATEWAY_ROUTE_TOKEN"] as const;
