@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../infra/db.ts";
@@ -6,7 +8,9 @@ import type { InstanceRow } from "../../domain/instances.ts";
 import { holdAnswersToDocument } from "../api/openapi-check.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
-import { TestGateway } from "./support/gateway.ts";
+import { writeSelfSignedCertificate } from "./support/certificate.ts";
+import { openTempDir, TestGateway } from "./support/gateway.ts";
+import { rawRequest } from "./support/http.ts";
 import {
   addEndpoint,
   assignAsync,
@@ -26,13 +30,23 @@ describe("web names: <route>.CHALLENGE_DOMAIN through the real gateway, API, Pos
   let gw: TestGateway;
   let db: Db;
   let node: NodeUpstream;
+  let certDir: string;
+  let wildcardPem: string;
 
   beforeAll(async () => {
     stack = await TestStack.start({ env: ROUTING_ENV });
     db = createDb(stack.db.url, { max: 4 });
+    certDir = await openTempDir("gw-wildcard-");
+    wildcardPem = await writeSelfSignedCertificate(certDir, [`wildcard.${DOMAIN}`, `*.${DOMAIN}`]);
     gw = await TestGateway.start({
       upstreamPort: Number(new URL(stack.url).port),
-      env: { CHALLENGE_DOMAIN: DOMAIN, GATEWAY_ROUTE_TOKEN: ROUTE_TOKEN },
+      tls: true,
+      env: {
+        CHALLENGE_DOMAIN: DOMAIN,
+        GATEWAY_ROUTE_TOKEN: ROUTE_TOKEN,
+        GATEWAY_ROUTE_TLS_CERTIFICATE: join(certDir, `wildcard.${DOMAIN}`, "fullchain.pem"),
+        GATEWAY_ROUTE_TLS_CERTIFICATE_KEY: join(certDir, `wildcard.${DOMAIN}`, "privkey.pem"),
+      },
     });
     node = new NodeUpstream();
     await node.start();
@@ -42,6 +56,7 @@ describe("web names: <route>.CHALLENGE_DOMAIN through the real gateway, API, Pos
     await gw?.stop();
     await db?.end();
     await stack?.stop();
+    if (certDir) await rm(certDir, { recursive: true, force: true });
   }, 120_000);
   // Every answer of the API in this file (assign, remove, the route lookup) is one the OpenAPI document declares.
   holdAnswersToDocument(() => stack);
@@ -199,6 +214,27 @@ describe("web names: <route>.CHALLENGE_DOMAIN through the real gateway, API, Pos
     expect(Object.keys(tally).sort()).toEqual(expect.arrayContaining(["200"]));
     for (const status of Object.keys(tally)) expect(["200", "404", "502"]).toContain(status);
   }, 240_000);
+
+  it("over TLS with the operator's wildcard certificate, the name is served the same way", async () => {
+    const id = await assignAsync(stack, "team-tls");
+    const { row: r } = await runningWithEndpoints(db, id);
+    const name = `${r.slug}.${DOMAIN}`;
+    const res = await rawRequest({
+      port: gw.tlsPort,
+      path: "/team.txt",
+      headers: { host: name },
+      tls: { servername: name, ca: wildcardPem },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.trim()).toBe("team-tls");
+    const unknown = await rawRequest({
+      port: gw.tlsPort,
+      path: "/",
+      headers: { host: `gone0000.${DOMAIN}` },
+      tls: { servername: `gone0000.${DOMAIN}`, ca: wildcardPem },
+    });
+    expect(unknown.status).toBe(404);
+  }, 90_000);
 
   it("a WebSocket upgrade passes, and bytes flow both ways", async () => {
     const id = await assignAsync(stack, "team-ws");
