@@ -7,6 +7,18 @@ import { AppError } from "../http/errors.ts";
 export const GATEWAY_TOKEN_HEADER = "X-Gateway-Token";
 export const ROUTE_UPSTREAM_HEADER = "X-Route-Upstream";
 
+/**
+ * How long the gateway may keep this answer: until the end of the current second (nginx's cache counts whole
+ * seconds; `@<epoch second>` is the only bound it offers below one second), and not at all in a second's first
+ * 200 ms. So no answer is kept more than 800 ms: a new route, or a removed one, is seen by the gateway well within
+ * 1 s, while most requests skip the API.
+ */
+const KEEP_AT_MOST_MS = 800;
+const untilThisSecondEnds = (): Record<string, string> => {
+  const now = Date.now();
+  return { "X-Accel-Expires": now % 1000 >= 1000 - KEEP_AT_MOST_MS ? `@${Math.floor(now / 1000)}` : "0" };
+};
+
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
 /** Fixed-length digests compared in constant time: the answer time says nothing about how much matched. */
@@ -43,10 +55,13 @@ export default defineEndpoint({
   async handler({ deps, hono }, { params }) {
     checkGatewayToken(deps.config.GATEWAY_ROUTE_TOKEN, hono.req.header(GATEWAY_TOKEN_HEADER));
     const target = await findRoute(deps.db, params.route);
-    if (!target) throw new AppError("not_found", `no running instance is served at ${params.route}`);
+    if (!target)
+      throw new AppError("not_found", `no running instance is served at ${params.route}`, {
+        headers: untilThisSecondEnds(),
+      });
     return {
       status: 200,
-      headers: { [ROUTE_UPSTREAM_HEADER]: target.upstream, "Cache-Control": "no-store" },
+      headers: { [ROUTE_UPSTREAM_HEADER]: target.upstream, "Cache-Control": "no-store", ...untilThisSecondEnds() },
       body: { route: params.route, instance_id: target.instanceId, upstream: target.upstream },
     };
   },

@@ -6,7 +6,11 @@ import { writeSelfSignedCertificate } from "./support/certificate.ts";
 import { busyboxPath, nginxTest, openTempDir, render } from "./support/gateway.ts";
 
 const TOKEN = "route-token-0123456789abcdefghijklmnop";
-const ROUTING = { CHALLENGE_DOMAIN: "chals.example.org", GATEWAY_ROUTE_TOKEN: TOKEN, GATEWAY_UPSTREAM: "127.0.0.1:5000" };
+const ROUTING = {
+  CHALLENGE_DOMAIN: "chals.example.org",
+  GATEWAY_ROUTE_TOKEN: TOKEN,
+  GATEWAY_UPSTREAM: "127.0.0.1:5000",
+};
 
 describe("gateway renderer: instances' web names", () => {
   let dir: string;

@@ -186,7 +186,9 @@ describe("web names: <route>.CHALLENGE_DOMAIN through the real gateway, API, Pos
     })();
     const churned = await Promise.all(
       rows.slice(0, 10).map(async (r, i) => {
-        const removed = await stack.request("POST", "/remove", { body: { team_id: r.team_id, challenge_id: "web100" } });
+        const removed = await stack.request("POST", "/remove", {
+          body: { team_id: r.team_id, challenge_id: "web100" },
+        });
         expect(removed.status, JSON.stringify(removed.body)).toBe(200);
         // Even teams take the challenge again; odd ones leave room for a new team (a freed port may be reused).
         const team = i % 2 === 0 ? r.team_id : `newcomer-${i}`;
@@ -296,17 +298,27 @@ function viaGatewayHost(port: number, host: string, path: string): Promise<{ sta
 
 function getBuffer(port: number, route: string, path: string): Promise<Buffer> {
   return new Promise((ok, fail) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host: `${route}.${DOMAIN}` }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (d: Buffer) => chunks.push(d));
-      res.on("end", () => (res.statusCode === 200 ? ok(Buffer.concat(chunks)) : fail(new Error(`status ${res.statusCode}`))));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, path, headers: { host: `${route}.${DOMAIN}` }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (d: Buffer) => chunks.push(d));
+        res.on("end", () =>
+          res.statusCode === 200 ? ok(Buffer.concat(chunks)) : fail(new Error(`status ${res.statusCode}`)),
+        );
+      },
+    );
     req.on("error", fail);
     req.end();
   });
 }
 
-function postBuffer(port: number, route: string, path: string, body: Buffer): Promise<{ status: number; body: string }> {
+function postBuffer(
+  port: number,
+  route: string,
+  path: string,
+  body: Buffer,
+): Promise<{ status: number; body: string }> {
   return new Promise((ok, fail) => {
     const req = request(
       {

@@ -26,7 +26,9 @@ export function viaGateway(port: number, route: string, path = "/team.txt", meth
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (d: Buffer) => chunks.push(d));
-        res.on("end", () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
+        res.on("end", () =>
+          ok({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }),
+        );
         res.on("error", fail);
       },
     );
