@@ -170,7 +170,7 @@ fi
 
 # --- instances' web names (CHALLENGE_DOMAIN) ---------------------------------------------------------------------
 CHALLENGE_DOMAIN=${CHALLENGE_DOMAIN:-}
-CHALLENGE_DOMAIN_RE='' ROUTE_TOKEN='' ROUTE_CACHE='' ROUTE_TLS='' ROUTE_TLS_CERTIFICATE='' ROUTE_TLS_CERTIFICATE_KEY=''
+CHALLENGE_DOMAIN_RE='' ROUTE_TOKEN='' ROUTE_CACHE='' ROUTE_HOSTS='' ROUTE_TLS='' ROUTE_TLS_CERTIFICATE='' ROUTE_TLS_CERTIFICATE_KEY=''
 ROUTE_MAX_BODY_SIZE=${GATEWAY_ROUTE_MAX_BODY_SIZE:-10m}
 ROUTE_READ_TIMEOUT=${GATEWAY_ROUTE_READ_TIMEOUT:-1h}
 if [ -n "$CHALLENGE_DOMAIN" ]; then
@@ -192,6 +192,16 @@ if [ -n "$CHALLENGE_DOMAIN" ]; then
   check GATEWAY_ROUTE_MAX_BODY_SIZE "$ROUTE_MAX_BODY_SIZE" '[0-9]{1,9}[km]?' "must be a size such as 10m"
   check GATEWAY_ROUTE_READ_TIMEOUT "$ROUTE_READ_TIMEOUT" "$DURATION_RE" "must be a duration such as 1h"
   ROUTE_CACHE=$(bool GATEWAY_ROUTE_CACHE "${GATEWAY_ROUTE_CACHE:-true}")
+  # nginx resolves a name in proxy_pass through DNS only, never /etc/hosts: an upstream the API names by a hosts
+  # entry (Compose's host.docker.internal, where the worker reaches published ports) is rewritten to its address.
+  # Patterns without {n} intervals, which Debian's mawk lacks; a name can only hold characters safe in nginx.conf.
+  ROUTE_HOSTS=$(awk '
+    BEGIN { ip_re = "^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$"; name_re = "^[A-Za-z0-9][A-Za-z0-9.-]*$" }
+    $1 ~ ip_re { for (i = 2; i <= NF && $i !~ /^#/; i++) if ($i ~ name_re && !seen[$i]++) {
+      re = $i; gsub(/[.]/, "[.]", re)
+      printf "    \"~^%s:(?<gw_route_port>[0-9]+)$\" \"%s:$gw_route_port\";\n", re, $1 } }
+  ' "${GATEWAY_HOSTS_FILE:-/etc/hosts}" 2>/dev/null || true)
+  ROUTE_HOSTS=${ROUTE_HOSTS%"$NL"}
   ROUTE_TLS_CERTIFICATE=${GATEWAY_ROUTE_TLS_CERTIFICATE:-}
   ROUTE_TLS_CERTIFICATE_KEY=${GATEWAY_ROUTE_TLS_CERTIFICATE_KEY:-}
   if [ -n "$ROUTE_TLS_CERTIFICATE$ROUTE_TLS_CERTIFICATE_KEY" ]; then
@@ -232,7 +242,7 @@ export GWR_RENDER_DIR="${OUT%/}" GWR_UPSTREAM="$UPSTREAM" GWR_RESOLVER="$RESOLVE
   GWR_CONTACT_LABEL="$CONTACT_LABEL" GWR_CONTACT_LINK="$CONTACT_LINK" GWR_CONTACT_LINK_TEXT="${CONTACT_LABEL:-$CONTACT_LINK}" \
   GWR_CHALLENGE_DOMAIN="$CHALLENGE_DOMAIN" GWR_CHALLENGE_DOMAIN_RE="$CHALLENGE_DOMAIN_RE" GWR_ROUTE_TOKEN="$ROUTE_TOKEN" \
   GWR_ROUTE_MAX_BODY_SIZE="$ROUTE_MAX_BODY_SIZE" GWR_ROUTE_READ_TIMEOUT="$ROUTE_READ_TIMEOUT" GWR_ROUTE_TLS="$ROUTE_TLS" \
-  GWR_ROUTE_CACHE="$ROUTE_CACHE" \
+  GWR_ROUTE_CACHE="$ROUTE_CACHE" GWR_ROUTE_HOSTS="$ROUTE_HOSTS" \
   GWR_ROUTE_TLS_CERTIFICATE="$ROUTE_TLS_CERTIFICATE" GWR_ROUTE_TLS_CERTIFICATE_KEY="$ROUTE_TLS_CERTIFICATE_KEY"
 
 mkdir -p "$OUT/www" "$OUT/temp"

@@ -95,10 +95,14 @@ const apiSchema = baseSchema.extend({
   // The scheme of those web addresses: https behind the gateway's TLS or a proxy in front, else http.
   CHALLENGE_URL_SCHEME: z.enum(["http", "https"], { error: "must be http or https" }).default("https"),
   // The secret the gateway sends with each route lookup (GET /routes/:route); without it the lookup refuses all.
-  GATEWAY_ROUTE_TOKEN: z
-    .string()
-    .regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, "must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -")
-    .optional(),
+  // Empty is unset: Compose passes the variable to every stack, routing or not.
+  GATEWAY_ROUTE_TOKEN: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, "must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -")
+      .optional(),
+  ),
 });
 
 const workerSchema = baseSchema.extend({

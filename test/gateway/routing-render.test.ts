@@ -51,6 +51,20 @@ describe("gateway renderer: instances' web names", () => {
     }
   });
 
+  it("rewrites upstream names of the hosts file (nginx resolves through DNS only) to their addresses", async () => {
+    const hosts = join(dir, "hosts");
+    await writeFile(hosts, "127.0.0.1 localhost\n::1 ip6-localhost\n172.17.0.1\thost.docker.internal # Compose\n");
+    const target = out();
+    const result = await render({ ...ROUTING, GATEWAY_HOSTS_FILE: hosts }, target);
+    expect(result.code, result.stderr).toBe(0);
+    const conf = await readFile(join(target, "nginx.conf"), "utf8");
+    expect(conf).toContain('"~^host[.]docker[.]internal:(?<gw_route_port>[0-9]+)$" "172.17.0.1:$gw_route_port";');
+    expect(conf).toContain('"~^localhost:(?<gw_route_port>[0-9]+)$" "127.0.0.1:$gw_route_port";');
+    expect(conf).not.toContain("ip6-localhost");
+    expect(conf).not.toContain("Compose");
+    expect((await nginxTest(target, join(target, "nginx.conf"))).code).toBe(0);
+  });
+
   it("reads the token from GATEWAY_ROUTE_TOKEN_FILE (a Compose secret), trailing newline dropped", async () => {
     const file = join(dir, "route-token");
     await writeFile(file, `${TOKEN}x\n`, { mode: 0o600 });

@@ -273,6 +273,11 @@ describe("web names: <route>.CHALLENGE_DOMAIN through the real gateway, API, Pos
     expect(body.length).toBe(BIG_BYTES);
     expect(createHash("sha256").update(body).digest("hex")).toBe(node.bigSha);
 
+    // An upstream named by the gateway's hosts file (as Compose's host.docker.internal is) is reached too.
+    const named = await addEndpoint(db, id, 4, `localhost:${node.port}`);
+    const viaName = await postBuffer(gw.httpPort, named, "/sha256", Buffer.from("named"));
+    expect(JSON.parse(viaName.body)).toMatchObject({ bytes: 5, host: `${named}.${DOMAIN}` });
+
     const upload = randomBytes(5 * 1024 * 1024);
     const res = await postBuffer(gw.httpPort, route, "/sha256", upload);
     expect(res.status).toBe(200);
