@@ -88,10 +88,14 @@ const apiSchema = baseSchema.extend({
     .default("/rctf"),
   // With it, every http exposure is also served through the gateway at <route>.<CHALLENGE_DOMAIN>, where the
   // route is the instance's unguessable slug.
-  CHALLENGE_DOMAIN: z
-    .string()
-    .regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lower-case DNS name")
-    .optional(),
+  // Empty is unset: Compose passes the variable to every stack, with web names or not.
+  CHALLENGE_DOMAIN: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z
+      .string()
+      .regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lower-case DNS name")
+      .optional(),
+  ),
   // The scheme of those web addresses: https behind the gateway's TLS or a proxy in front, else http.
   CHALLENGE_URL_SCHEME: z.enum(["http", "https"], { error: "must be http or https" }).default("https"),
   // The secret the gateway sends with each route lookup (GET /routes/:route); without it the lookup refuses all.

@@ -35,6 +35,14 @@ describe("GATEWAY_ROUTE_TOKEN (the API's side of route lookups)", () => {
     }
   });
 
+  it("an empty CHALLENGE_DOMAIN is unset too; a malformed one is refused", () => {
+    expect(loadApiConfig({ ...base, CHALLENGE_DOMAIN: "" }).CHALLENGE_DOMAIN).toBeUndefined();
+    expect(loadApiConfig({ ...base, CHALLENGE_DOMAIN: "chals.example.org" }).CHALLENGE_DOMAIN).toBe(
+      "chals.example.org",
+    );
+    expect(() => loadApiConfig({ ...base, CHALLENGE_DOMAIN: "Chals.Example.org" })).toThrow(/CHALLENGE_DOMAIN/);
+  });
+
   it("refuses a short token or one with characters the gateway's configuration cannot carry", () => {
     for (const bad of ["short", `${TOKEN}"`, `${TOKEN};`, `${TOKEN}$x`, `${TOKEN} x`]) {
       expect(() => loadApiConfig({ ...base, GATEWAY_ROUTE_TOKEN: bad }), bad).toThrow(ConfigError);
