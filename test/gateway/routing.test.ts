@@ -9,7 +9,7 @@ import { holdAnswersToDocument } from "../api/openapi-check.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
 import { writeSelfSignedCertificate } from "./support/certificate.ts";
-import { openTempDir, TestGateway } from "./support/gateway.ts";
+import { freePort, openTempDir, TestGateway } from "./support/gateway.ts";
 import { rawRequest } from "./support/http.ts";
 import {
   addEndpoint,
@@ -128,6 +128,33 @@ describe("web names: <route>.CHALLENGE_DOMAIN through the real gateway, API, Pos
     const api = await viaGatewayHost(gw.httpPort, "healthz-host.example.org", "/healthz");
     expect(api.status).toBe(200);
   });
+
+  it("a lookup that fails (API unreachable, or the secret refused) gives the maintenance page, never a 401", async () => {
+    const id = await assignAsync(stack, "team-lookup-fails");
+    const { row: r } = await runningWithEndpoints(db, id);
+    const dead = await TestGateway.start({
+      upstreamPort: await freePort(),
+      env: { CHALLENGE_DOMAIN: DOMAIN, GATEWAY_ROUTE_TOKEN: ROUTE_TOKEN },
+    });
+    const refused = await TestGateway.start({
+      upstreamPort: Number(new URL(stack.url).port),
+      env: { CHALLENGE_DOMAIN: DOMAIN, GATEWAY_ROUTE_TOKEN: `${ROUTE_TOKEN}-not-the-api-one` },
+    });
+    try {
+      for (const port of [dead.httpPort, refused.httpPort]) {
+        const res = await viaGateway(port, r.slug);
+        expect(res.status).toBe(503);
+        expect(res.headers["content-type"]).toMatch(/^text\/html/);
+        expect(res.headers["retry-after"]).toBe("30");
+        expect(res.body).not.toContain("team-lookup-fails");
+      }
+      // The same name through the right gateway is served, so the failures above are the lookup's.
+      expect((await viaGateway(gw.httpPort, r.slug)).body.trim()).toBe("team-lookup-fails");
+    } finally {
+      await dead.stop();
+      await refused.stop();
+    }
+  }, 90_000);
 
   it("the lookup endpoint answers only the gateway's secret, in the OpenAPI document's shapes", async () => {
     const id = await assignAsync(stack, "team-lookup");
