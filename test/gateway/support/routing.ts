@@ -19,10 +19,16 @@ export interface Routed {
 }
 
 /** One request to the gateway for `<route>.DOMAIN` (Host header), on a fresh connection. */
-export function viaGateway(port: number, route: string, path = "/team.txt", method = "GET"): Promise<Routed> {
+export function viaGateway(
+  port: number,
+  route: string,
+  path = "/team.txt",
+  method = "GET",
+  address = "127.0.0.1",
+): Promise<Routed> {
   return new Promise((ok, fail) => {
     const req = request(
-      { host: "127.0.0.1", port, path, method, headers: { host: `${route}.${DOMAIN}` }, agent: false },
+      { host: address, port, path, method, headers: { host: `${route}.${DOMAIN}` }, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (d: Buffer) => chunks.push(d));
