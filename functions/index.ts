@@ -19,6 +19,7 @@ import pageTeam from "./page-team.ts";
 import readyz from "./readyz.ts";
 import remove from "./remove.ts";
 import webAsset from "./web-asset.ts";
+import routeLookup from "./route-lookup.ts";
 
 /** Every endpoint the host mounts. A test fails when a file in functions/ is missing here. */
 export const endpoints: readonly Endpoint[] = [
@@ -42,4 +43,5 @@ export const endpoints: readonly Endpoint[] = [
   pageAdmin,
   pageTeam,
   webAsset,
+  routeLookup,
 ] as unknown as readonly Endpoint[];

@@ -168,6 +168,49 @@ if [ -n "$CERTBOT_ENABLED" ]; then
   [ "$HTTPS_PORT" = 443 ] || HTTPS_PORT_SUFFIX=":$HTTPS_PORT"
 fi
 
+# --- instances' web names (CHALLENGE_DOMAIN) ---------------------------------------------------------------------
+CHALLENGE_DOMAIN=${CHALLENGE_DOMAIN:-}
+CHALLENGE_DOMAIN_RE='' ROUTE_TOKEN='' ROUTE_CACHE='' ROUTE_HOSTS='' ROUTE_TLS='' ROUTE_TLS_CERTIFICATE='' ROUTE_TLS_CERTIFICATE_KEY=''
+ROUTE_MAX_BODY_SIZE=${GATEWAY_ROUTE_MAX_BODY_SIZE:-10m}
+ROUTE_READ_TIMEOUT=${GATEWAY_ROUTE_READ_TIMEOUT:-1h}
+if [ -n "$CHALLENGE_DOMAIN" ]; then
+  # The API's own rule for CHALLENGE_DOMAIN: lower-case labels, a final label of letters.
+  check CHALLENGE_DOMAIN "$CHALLENGE_DOMAIN" '([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}' "must be a lower-case DNS name"
+  # Dots as [.] in the server_name regex: no backslash to survive sh, awk and nginx quoting.
+  CHALLENGE_DOMAIN_RE=$(printf '%s\n' "$CHALLENGE_DOMAIN" | awk '{ gsub(/[.]/, "[.]"); print }')
+  # The secret the API checks on every lookup (GET /routes/:route); from a file (a Compose secret) when given.
+  if [ -n "${GATEWAY_ROUTE_TOKEN_FILE:-}" ]; then
+    [ -r "$GATEWAY_ROUTE_TOKEN_FILE" ] || fail "GATEWAY_ROUTE_TOKEN_FILE: cannot read $GATEWAY_ROUTE_TOKEN_FILE"
+    ROUTE_TOKEN=$(tr -d '\r\n' <"$GATEWAY_ROUTE_TOKEN_FILE")
+  else
+    ROUTE_TOKEN=${GATEWAY_ROUTE_TOKEN:-}
+  fi
+  [ -n "$ROUTE_TOKEN" ] || fail "CHALLENGE_DOMAIN is set but GATEWAY_ROUTE_TOKEN (or GATEWAY_ROUTE_TOKEN_FILE) is not"
+  # Never echoed: a refused token is described, not shown.
+  printf '%s\n' "$ROUTE_TOKEN" | grep -Eq '^[A-Za-z0-9._~+/=-]{32,256}$' ||
+    fail "GATEWAY_ROUTE_TOKEN must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -"
+  check GATEWAY_ROUTE_MAX_BODY_SIZE "$ROUTE_MAX_BODY_SIZE" '[0-9]{1,9}[km]?' "must be a size such as 10m"
+  check GATEWAY_ROUTE_READ_TIMEOUT "$ROUTE_READ_TIMEOUT" "$DURATION_RE" "must be a duration such as 1h"
+  ROUTE_CACHE=$(bool GATEWAY_ROUTE_CACHE "${GATEWAY_ROUTE_CACHE:-true}")
+  # nginx resolves a name in proxy_pass through DNS only, never /etc/hosts: an upstream the API names by a hosts
+  # entry (Compose's host.docker.internal, where the worker reaches published ports) is rewritten to its address.
+  # Patterns without {n} intervals, which Debian's mawk lacks; a name can only hold characters safe in nginx.conf.
+  ROUTE_HOSTS=$(awk '
+    BEGIN { ip_re = "^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$"; name_re = "^[A-Za-z0-9][A-Za-z0-9.-]*$" }
+    $1 ~ ip_re { for (i = 2; i <= NF && $i !~ /^#/; i++) if ($i ~ name_re && !seen[$i]++) {
+      re = $i; gsub(/[.]/, "[.]", re)
+      printf "    \"~^%s:(?<gw_route_port>[0-9]+)$\" \"%s:$gw_route_port\";\n", re, $1 } }
+  ' "${GATEWAY_HOSTS_FILE:-/etc/hosts}" 2>/dev/null || true)
+  ROUTE_HOSTS=${ROUTE_HOSTS%"$NL"}
+  ROUTE_TLS_CERTIFICATE=${GATEWAY_ROUTE_TLS_CERTIFICATE:-}
+  ROUTE_TLS_CERTIFICATE_KEY=${GATEWAY_ROUTE_TLS_CERTIFICATE_KEY:-}
+  if [ -n "$ROUTE_TLS_CERTIFICATE$ROUTE_TLS_CERTIFICATE_KEY" ]; then
+    check GATEWAY_ROUTE_TLS_CERTIFICATE "$ROUTE_TLS_CERTIFICATE" "$PATH_RE" "must be an absolute path (with GATEWAY_ROUTE_TLS_CERTIFICATE_KEY)"
+    check GATEWAY_ROUTE_TLS_CERTIFICATE_KEY "$ROUTE_TLS_CERTIFICATE_KEY" "$PATH_RE" "must be an absolute path (with GATEWAY_ROUTE_TLS_CERTIFICATE)"
+    ROUTE_TLS=1
+  fi
+fi
+
 # --- maintenance page contact: free text, HTML-escaped by the template engine ------------------------------
 CONTACT_EMAIL=${MAINTENANCE_CONTACT_EMAIL:-}
 CONTACT_LABEL=${MAINTENANCE_CONTACT_LABEL:-}
@@ -196,7 +239,11 @@ export GWR_RENDER_DIR="${OUT%/}" GWR_UPSTREAM="$UPSTREAM" GWR_RESOLVER="$RESOLVE
   GWR_PRIMARY_DOMAIN="$PRIMARY_DOMAIN" GWR_SERVER_NAMES="$SERVER_NAMES" GWR_HTTPS_HOST_MAP="$HTTPS_HOST_MAP" \
   GWR_CERT_DIR="$CERT_DIR" GWR_HTTPS_ACTIVE="$HTTPS_ACTIVE" GWR_HTTPS_REDIRECT="$HTTPS_REDIRECT" \
   GWR_HTTPS_PORT_SUFFIX="$HTTPS_PORT_SUFFIX" GWR_HAS_CONTACT="$HAS_CONTACT" GWR_CONTACT_EMAIL="$CONTACT_EMAIL" \
-  GWR_CONTACT_LABEL="$CONTACT_LABEL" GWR_CONTACT_LINK="$CONTACT_LINK" GWR_CONTACT_LINK_TEXT="${CONTACT_LABEL:-$CONTACT_LINK}"
+  GWR_CONTACT_LABEL="$CONTACT_LABEL" GWR_CONTACT_LINK="$CONTACT_LINK" GWR_CONTACT_LINK_TEXT="${CONTACT_LABEL:-$CONTACT_LINK}" \
+  GWR_CHALLENGE_DOMAIN="$CHALLENGE_DOMAIN" GWR_CHALLENGE_DOMAIN_RE="$CHALLENGE_DOMAIN_RE" GWR_ROUTE_TOKEN="$ROUTE_TOKEN" \
+  GWR_ROUTE_MAX_BODY_SIZE="$ROUTE_MAX_BODY_SIZE" GWR_ROUTE_READ_TIMEOUT="$ROUTE_READ_TIMEOUT" GWR_ROUTE_TLS="$ROUTE_TLS" \
+  GWR_ROUTE_CACHE="$ROUTE_CACHE" GWR_ROUTE_HOSTS="$ROUTE_HOSTS" \
+  GWR_ROUTE_TLS_CERTIFICATE="$ROUTE_TLS_CERTIFICATE" GWR_ROUTE_TLS_CERTIFICATE_KEY="$ROUTE_TLS_CERTIFICATE_KEY"
 
 mkdir -p "$OUT/www" "$OUT/temp"
 # render TEMPLATE TARGET [html]: write beside the target, then rename, so nginx never reads a half-written file.
@@ -211,6 +258,10 @@ render() {
 render nginx.conf.tmpl "$OUT/nginx.conf"
 render app.conf.tmpl "$OUT/app.conf"
 render maintenance.html.tmpl "$OUT/www/maintenance.html" 1
+if [ -n "$CHALLENGE_DOMAIN" ]; then
+  render route.conf.tmpl "$OUT/route.conf"
+  render no-route.html.tmpl "$OUT/www/no-route.html" 1
+fi
 # Workers run unprivileged and must read the page.
 chmod 0755 "$OUT" "$OUT/www"
 https=off

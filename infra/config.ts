@@ -10,6 +10,7 @@ const SECRET_VARS = [
   "FLAG_SECRET",
   "RCTF_AUTH_TOKEN",
   "TEAM_TOKEN_SECRET",
+  "GATEWAY_ROUTE_TOKEN",
 ] as const;
 
 const urlWithScheme = (schemes: string[]) =>
@@ -88,10 +89,14 @@ const apiSchema = baseSchema.extend({
     .default("/rctf"),
   // With it, every http exposure is also served through the gateway at <route>.<CHALLENGE_DOMAIN>, where the
   // route is the instance's unguessable slug.
-  CHALLENGE_DOMAIN: z
-    .string()
-    .regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lower-case DNS name")
-    .optional(),
+  // Empty is unset: Compose passes the variable to every stack, with web names or not.
+  CHALLENGE_DOMAIN: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z
+      .string()
+      .regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lower-case DNS name")
+      .optional(),
+  ),
   // The scheme of those web addresses: https behind the gateway's TLS or a proxy in front, else http.
   CHALLENGE_URL_SCHEME: z.enum(["http", "https"], { error: "must be http or https" }).default("https"),
   // HS256 key the CTF platform signs team tokens with (docs/dashboard.md); unset, only admin tokens are accepted.
@@ -112,6 +117,15 @@ const apiSchema = baseSchema.extend({
   // file a restore writes while the gateway shows its maintenance page.
   BACKUP_DIR: z.string().startsWith("/", "must be an absolute path").optional(),
   MAINTENANCE_FLAG_FILE: z.string().startsWith("/", "must be an absolute path").optional(),
+  // The secret the gateway sends with each route lookup (GET /routes/:route); without it the lookup refuses all.
+  // Empty is unset: Compose passes the variable to every stack, routing or not.
+  GATEWAY_ROUTE_TOKEN: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, "must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -")
+      .optional(),
+  ),
 });
 
 const workerSchema = baseSchema.extend({
@@ -165,4 +179,10 @@ export function loadDatabaseUrl(env: Env): string {
 }
 
 /** The settings whose values a log line never shows. */
-export const SECRET_SETTINGS = ["API_TOKENS", "FLAG_SECRET", "RCTF_AUTH_TOKEN", "TEAM_TOKEN_SECRET"] as const;
+export const SECRET_SETTINGS = [
+  "API_TOKENS",
+  "FLAG_SECRET",
+  "RCTF_AUTH_TOKEN",
+  "TEAM_TOKEN_SECRET",
+  "GATEWAY_ROUTE_TOKEN",
+] as const;
