@@ -186,6 +186,7 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   });
   final.catch(() => {}); // awaited below unless the run fails first
   const checker = (reader?.child.stdin ?? gunzip)!;
+  const checkerEnded: Promise<unknown> = reader ? reader.exit.catch(() => {}) : decoded!;
   let checkerOpen = true;
   let checked = 0;
   const progress = progressLogger(log, req.progressIntervalMs ?? 10_000, () => checked);
@@ -197,7 +198,8 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
         checked += chunk.length;
         if (!checkerOpen) return;
         try {
-          await writeChunk(checker, chunk);
+          // Raced with the checker's end: a gunzip that fails on bad data never calls back the write it failed on.
+          await Promise.race([writeChunk(checker, chunk), checkerEnded.then(() => Promise.reject(new Error("ended")))]);
           if (gunzip) collectYoung();
         } catch {
           // The checker stopped reading: a corrupt archive fails the run at once (pg_dump is stopped); a pg_restore
