@@ -162,7 +162,10 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   let dumpDone = false;
   const dumpExit = exited(dump);
   void dumpExit.then(
-    () => (dumpDone = true),
+    () => {
+      dumpDone = true;
+      log.debug({ checkedBytes: checked }, "pg_dump exited");
+    },
     () => (dumpDone = true),
   );
   const reader = req.format === "custom" ? startArchiveReader(req.pgRestoreBin) : null;
