@@ -160,6 +160,7 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   const dumpErr = tailCollector();
   dump.stderr!.on("data", (c: Buffer) => dumpErr.push(c));
   let dumpDone = false;
+  let checked = 0;
   const dumpExit = exited(dump);
   void dumpExit.then(
     () => {
@@ -191,7 +192,6 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   const checker = (reader?.child.stdin ?? gunzip)!;
   const checkerEnded: Promise<unknown> = reader ? reader.exit.catch(() => {}) : decoded!;
   let checkerOpen = true;
-  let checked = 0;
   const progress = progressLogger(log, req.progressIntervalMs ?? 10_000, () => checked);
   try {
     const read = await followFile(partial, {
