@@ -1,67 +1,161 @@
-// bench:backup — our backup (to local disk, and to s3rver) beside raw `pg_dump > file` of the same database and the
-// same format and compression, in the same run: wall time, ratio, peak RSS and size. The plain `pg_dump -Z1` line is
-// what the popular shell backup images do by default (unverified). BENCH_DB_MB sets the size (default 1024).
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+// bench:backup — our backup (the image's `backup now` command) beside raw `pg_dump > file` of the same database, the
+// same format and the same compression, in the same run: wall time (median of BENCH_ROUNDS rounds, default 3, run
+// one after the other in each round), the ratio to the raw dump, CPU seconds (user + system, children included),
+// the peak RSS of the measured process (ours: the Node process alone; pg_dump and pg_restore are children with
+// ~10 MB each) and the size. The plain `pg_dump -Z1` line is what the popular shell backup images do by default
+// (unverified). zstd and lz4 are measured when the pg_dump found takes them (PostgreSQL 16+). BENCH_DB_MB sets the
+// database's size (default 1024).
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { toolVersion } from "../ops/shared/postgres.ts";
 import { pgBin } from "../test/ops/support/postgres.ts";
 import { startS3 } from "../test/ops/support/s3.ts";
-import { fmtS, generateDatabase, measure } from "../test/ops/support/bench.ts";
+import { fmtS, generateDatabase } from "../test/ops/support/bench.ts";
+import { percentile } from "./stats.ts";
 
 const adminUrl = process.env.TEST_DATABASE_URL!;
 const sizeMb = Number(process.env.BENCH_DB_MB ?? 1024);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const TIME = "/usr/bin/time";
+
+interface Sample {
+  ms: number;
+  cpuS?: number;
+  peakMb: number;
+  bytes: number;
+}
+
+/** Runs `sh -c script` (which execs the measured program), sampling VmHWM of that pid every 10 ms. */
+async function measure(script: string, env: NodeJS.ProcessEnv, out: () => number): Promise<Sample> {
+  const cpuFile = join(dir, "cpu.txt");
+  const timed = existsSync(TIME);
+  const [cmd, args] = timed ? [TIME, ["-f", "%U %S", "-o", cpuFile, "sh", "-c", script]] : ["sh", ["-c", script]];
+  const started = performance.now();
+  const child = spawn(cmd, args, { env, stdio: ["ignore", "ignore", "inherit"] });
+  // With /usr/bin/time the measured program is time's child: find it once it has exec'd.
+  let pid: number | undefined = timed ? undefined : child.pid;
+  let peakKb = 0;
+  const timer = setInterval(() => {
+    try {
+      pid ??=
+        Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(" ")[0]) || undefined;
+      const m = pid ? /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8")) : null;
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch {
+      /* exited */
+    }
+  }, 10);
+  const code = await new Promise<number | null>((r) => child.once("exit", r));
+  clearInterval(timer);
+  const ms = performance.now() - started;
+  if (code !== 0) throw new Error(`${script} exited with ${code}`);
+  const cpuS = timed
+    ? readFileSync(cpuFile, "utf8")
+        .trim()
+        .split(/\s+/)
+        .slice(-2)
+        .reduce((a, b) => a + Number(b), 0)
+    : undefined;
+  return { ms, cpuS, peakMb: peakKb / 1024, bytes: out() };
+}
+
+const median = (xs: number[]) => percentile(xs, 50);
+
 console.log(`generating a ${sizeMb} MB database…`);
 const url = await generateDatabase(adminUrl, "bench_backup", sizeMb);
 const dir = mkdtempSync(join(tmpdir(), "bench-backup-"));
 const s3 = await startS3("bench");
 try {
-  // One untimed dump first, so the raw run does not pay alone for reading the table from disk into the cache.
-  await measure("sh", ["-c", `${pgBin("pg_dump")} -Fc --dbname='${url}' > /dev/null`]);
-  const rawDump = (args: string, file: string) =>
-    measure("sh", ["-c", `exec ${pgBin("pg_dump")} ${args} --dbname='${url}' > '${join(dir, file)}'`]);
-  const env = {
+  const pgDump = pgBin("pg_dump");
+  const client = await toolVersion(pgDump);
+  const newCompression = client.num >= 160000;
+  const oursEnv = {
     ...process.env,
     DATABASE_URL: url,
-    PG_DUMP_BIN: pgBin("pg_dump"),
+    PG_DUMP_BIN: pgDump,
     PG_RESTORE_BIN: pgBin("pg_restore"),
     LOG_LEVEL: "warn",
   };
-  // Through the image's own `backup` command (with its Node flags); the same pid throughout (it execs node).
-  const ours = (name: string, extra: Record<string, string> = {}) =>
-    measure("sh", ["ops/backup/backup.sh", "now"], { ...env, BACKUP_DIR: join(dir, name), ...extra });
-  const size = (file: string) => `${(statSync(join(dir, file)).size / 1e6).toFixed(0)} MB`;
-  const newest = (sub: string) =>
-    join(
-      sub,
-      readdirSync(join(dir, sub)).find((f) => /\.(dump|sql\.gz)$/.test(f))!,
-    );
-  const line = (label: string, r: Awaited<ReturnType<typeof measure>>, file: string, base?: number) =>
-    console.log(
-      `${label.padEnd(50)}: ${fmtS(r.ms).padStart(7)}${base ? `  ratio ${(r.ms / base).toFixed(2)}` : "           "}` +
-        `  peak RSS ${r.peakMb.toFixed(0).padStart(3)} MB  ${size(file).padStart(7)}  exit ${r.code}`,
-    );
+  const fileSize = (path: string) => () => statSync(path).size;
+  const newestIn = (sub: string) => () => {
+    const name = readdirSync(sub).find((f) => /\.(dump|sql\.gz)$/.test(f))!;
+    return statSync(join(sub, name)).size;
+  };
 
-  // The popular shell backup images' default: plain SQL through gzip level 1, unverified.
-  const rawPlain1 = await rawDump("-Fp -Z1", "raw-plain1.sql.gz");
-  const rawCustom = await rawDump("-Fc", "raw.dump");
-  const rawCustom1 = await rawDump("-Fc -Z1", "raw1.dump");
-  const local6 = await ours("ours6", { BACKUP_COMPRESSION: "6" });
-  const local = await ours("ours");
-  const plain1 = await ours("ours-plain1", { BACKUP_FORMAT: "plain", BACKUP_COMPRESSION: "1" });
-  const toS3 = await ours("ours-s3", {
-    BACKUP_S3_BUCKET: "bench",
-    BACKUP_S3_ENDPOINT: s3.endpoint,
-    BACKUP_S3_FORCE_PATH_STYLE: "true",
-    BACKUP_S3_ACCESS_KEY_ID: "S3RVER",
-    BACKUP_S3_SECRET_ACCESS_KEY: "S3RVER",
+  type Case = { label: string; run: () => Promise<Sample>; baseline?: string };
+  const raw = (label: string, args: string): Case => ({
+    label,
+    run: () => {
+      const file = join(dir, "raw.out");
+      rmSync(file, { force: true });
+      return measure(`exec ${pgDump} ${args} --dbname='${url}' > '${file}'`, process.env, fileSize(file));
+    },
   });
-  line("raw pg_dump -Fp -Z1 > file (plain, gzip 1)", rawPlain1, "raw-plain1.sql.gz");
-  line("raw pg_dump -Fc > file (custom, default)", rawCustom, "raw.dump");
-  line("raw pg_dump -Fc -Z1 > file", rawCustom1, "raw1.dump");
-  line("ours, BACKUP_COMPRESSION=6 (vs raw -Fc)", local6, newest("ours6"), rawCustom.ms);
-  line("ours, default: 1 (vs raw -Fc -Z1; target <= 1.15)", local, newest("ours"), rawCustom1.ms);
-  line("ours, plain, compression 1 (vs raw -Fp -Z1)", plain1, newest("ours-plain1"), rawPlain1.ms);
-  line("ours, default, + s3rver (vs raw -Fc -Z1)", toS3, newest("ours-s3"), rawCustom1.ms);
+  // Through the image's own `backup` command (its Node flags and compile cache); the same pid throughout.
+  const ours = (label: string, baseline: string, extra: Record<string, string>): Case => ({
+    label,
+    baseline,
+    run: () => {
+      const sub = join(dir, "ours");
+      rmSync(sub, { recursive: true, force: true });
+      mkdirSync(sub);
+      return measure("exec sh ops/backup/backup.sh now", { ...oursEnv, BACKUP_DIR: sub, ...extra }, newestIn(sub));
+    },
+  });
+  const cases: Case[] = [
+    raw("raw pg_dump -Fp -Z1 (plain, the shell images' default)", "-Fp -Z1"),
+    raw("raw pg_dump -Fc -Z1", "-Fc -Z1"),
+    raw("raw pg_dump -Fc (default: -Z6)", "-Fc"),
+    ours("ours, default (custom, compression 1, verified)", "raw pg_dump -Fc -Z1", {}),
+    ours("ours, BACKUP_FORMAT=plain BACKUP_COMPRESSION=1", "raw pg_dump -Fp -Z1 (plain, the shell images' default)", {
+      BACKUP_FORMAT: "plain",
+      BACKUP_COMPRESSION: "1",
+    }),
+    ours("ours, BACKUP_COMPRESSION=6", "raw pg_dump -Fc (default: -Z6)", { BACKUP_COMPRESSION: "6" }),
+    ours("ours, default, + upload to s3rver", "raw pg_dump -Fc -Z1", {
+      BACKUP_S3_BUCKET: "bench",
+      BACKUP_S3_ENDPOINT: s3.endpoint,
+      BACKUP_S3_FORCE_PATH_STYLE: "true",
+      BACKUP_S3_ACCESS_KEY_ID: "S3RVER",
+      BACKUP_S3_SECRET_ACCESS_KEY: "S3RVER",
+    }),
+  ];
+  if (newCompression)
+    for (const method of ["zstd", "lz4"]) {
+      cases.push(raw(`raw pg_dump -Fc --compress=${method}`, `-Fc --compress=${method}`));
+      cases.push(
+        ours(`ours, BACKUP_COMPRESSION=${method}`, `raw pg_dump -Fc --compress=${method}`, {
+          BACKUP_COMPRESSION: method,
+        }),
+      );
+    }
+  else console.log(`pg_dump ${client.text} has no zstd or lz4 (PostgreSQL 16+): not measured`);
+
+  // One untimed dump first, so the first measured run does not pay alone for reading the table into the cache.
+  await raw("warm-up", "-Fc -Z1").run();
+  await ours("warm-up", "", {}).run(); // and fills the compile cache, as every start after a container's first
+  const samples = new Map<string, Sample[]>(cases.map((c) => [c.label, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cases) samples.get(c.label)!.push(await c.run());
+    console.log(`round ${r + 1}/${rounds} done`);
+  }
+
+  console.log(`\n${client.text}, ${sizeMb} MB database, medians of ${rounds} rounds`);
+  console.log(`${"".padEnd(58)}   time   ratio    CPU  peak RSS     size`);
+  for (const c of cases) {
+    const s = samples.get(c.label)!;
+    const ms = median(s.map((x) => x.ms));
+    const base = c.baseline ? median(samples.get(c.baseline)!.map((x) => x.ms)) : undefined;
+    const cpu = s[0]!.cpuS === undefined ? "" : `${median(s.map((x) => x.cpuS!)).toFixed(1)} s`;
+    console.log(
+      `${c.label.padEnd(58)} ${fmtS(ms).padStart(6)} ${(base ? (ms / base).toFixed(2) : "").padStart(7)}` +
+        ` ${cpu.padStart(6)} ${`${median(s.map((x) => x.peakMb)).toFixed(0)} MB`.padStart(9)}` +
+        ` ${`${(median(s.map((x) => x.bytes)) / 1e6).toFixed(0)} MB`.padStart(8)}`,
+    );
+  }
+  console.log("ratio: our median time over the median of the raw pg_dump of the same format and compression");
 } finally {
   await s3.destroy();
   rmSync(dir, { recursive: true, force: true });

@@ -9,12 +9,10 @@ import { databaseName } from "../shared/postgres.ts";
 import { createLogger } from "../../infra/logger.ts";
 import type { BackupConfig } from "./config.ts";
 import { backupConfigSummary, loadBackupConfig } from "./config.ts";
-import { createBackupMetrics } from "./metrics.ts";
 import { createNotifier } from "./notify.ts";
 import { pruneLocal, pruneS3 } from "./prune.ts";
 import { EXIT_CODE, retentionPolicy, runBackup } from "./run.ts";
 import type { S3Store } from "./s3-store.ts";
-import { startBackupService } from "./service.ts";
 
 async function s3FromConfig(c: BackupConfig): Promise<S3Store | undefined> {
   if (!c.BACKUP_S3_BUCKET) return undefined;
@@ -70,6 +68,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "serve") {
+    // Loaded only to serve: the scheduler, the probe server and the metrics registry cost `backup now` memory.
+    const [{ startBackupService }, { createBackupMetrics }] = await Promise.all([
+      import("./service.ts"),
+      import("./metrics.ts"),
+    ]);
     const service = await startBackupService({ ...deps, metrics: createBackupMetrics() });
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", resolve);

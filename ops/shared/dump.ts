@@ -1,9 +1,8 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { rename, unlink } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable, Transform, Writable } from "node:stream";
+import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { Logger } from "../../infra/logger.ts";
@@ -12,7 +11,8 @@ import { artefactName, MANIFEST_SUFFIX, PARTIAL_SUFFIX, TOOL_NAME, TOOL_VERSION 
 import { describeExit, exited, tailCollector } from "./process.ts";
 import { assertClientCanDump, databaseName, serverVersion, toolEnv, toolVersion } from "./postgres.ts";
 import { fsyncDir, fsyncFile, sha256File, writeFileAtomic } from "./files.ts";
-import { hashingTap, progressLogger, tailSink, teeTo } from "./streams.ts";
+import { followFile } from "./follow-file.ts";
+import { progressLogger, tailSink } from "./streams.ts";
 import { hasPlainTrailer, listArchive, VerificationError } from "./verify.ts";
 
 export interface DumpRequest {
@@ -43,8 +43,9 @@ export interface Artefact {
 }
 
 /**
- * pg_dump → (gzip) → sha256 → `.partial` file, verified while streaming and again from disk, then the manifest and
- * an atomic rename. Any failure removes what was written: a file with a final name is always a verified backup.
+ * pg_dump → `.partial` file, decoded while written; once pg_dump is done, sha256, fsync and `pg_restore --list` of
+ * the final file beside the decode's last stretch; then the manifest and an atomic rename. Any failure removes what
+ * was written: a file with a final name is always a verified backup.
  */
 export async function dumpToArtefact(req: DumpRequest): Promise<Artefact> {
   const startedAt = new Date();
@@ -59,16 +60,6 @@ export async function dumpToArtefact(req: DumpRequest): Promise<Artefact> {
   try {
     const streamed = await streamDump(req, partial, log);
     const verification = [...streamed.checks];
-    // The disk holds exactly the bytes checked while streaming (decoded by pg_restore, or with pg_dump's trailer
-    // before our own gzip): a matching sha256 re-read proves it, with no second decode of the whole dump.
-    const onDisk = await sha256File(partial);
-    if (onDisk.sha256 !== streamed.sha256 || onDisk.size !== streamed.size)
-      throw new VerificationError("the file on disk differs from the bytes pg_dump produced");
-    verification.push("sha256 re-read from disk");
-    if (req.format === "custom") {
-      const { entries } = await listArchive(req.pgRestoreBin, partial);
-      verification.push(`pg_restore --list: ${entries.length} entries`);
-    }
     checkSize(streamed.size, req);
     req.signal?.throwIfAborted();
     if (req.previousSizeBytes) verification.push(`size sanity against previous ${req.previousSizeBytes} bytes`);
@@ -122,6 +113,7 @@ function dumpArgs(req: DumpRequest): string[] {
 /** pg_restore reading a whole custom archive from stdin into /dev/null: a full decode of every data block. */
 function startArchiveReader(pgRestoreBin: string) {
   const child = spawn(pgRestoreBin, ["--file=/dev/null"], { stdio: ["pipe", "ignore", "pipe"] });
+  child.stdin.on("error", () => {}); // a reader that stopped early says why through its exit code
   const stderr = tailCollector();
   child.stderr.on("data", (c: Buffer) => stderr.push(c));
   return { child, exit: exited(child), stderr: () => stderr.text };
@@ -131,23 +123,55 @@ function killIfRunning(child: ChildProcess): void {
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 }
 
+/**
+ * Node's gunzip hands out each decoded chunk in a fresh off-heap buffer. They are garbage at once, but V8 frees that
+ * memory only at its next collection, and their small handles fill the young generation slowly: tens of MB pile up.
+ * With `--expose-gc` (the `backup` command sets it) a minor collection per chunk read keeps the memory flat; it
+ * costs well under a millisecond.
+ */
+function collectYoung(): void {
+  (globalThis as { gc?: (opts: { type: "minor" }) => void }).gc?.({ type: "minor" });
+}
+
+/** Resolves once `chunk` has left for `stream` (a pipe keeps the buffer until then, so it may not be reused before). */
+function writeChunk(stream: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(chunk, (err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * pg_dump writes straight into the `.partial` file (no byte of the dump passes through Node on its way to disk, and
+ * pg_dump never waits for us); the file is read back while it grows and fed to the checker: custom, pg_restore
+ * decodes every data block; plain, a gunzip decodes the stream and keeps the text's end, where the completion
+ * trailer must be. pg_dump rewrites a custom archive's table of contents in place at its end (with the data blocks'
+ * offsets, which lets pg_restore seek and run in parallel), so the sha256 and `pg_restore --list` are of the final
+ * file, run as soon as pg_dump exits, beside the checker's last stretch.
+ */
 async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   req.signal?.throwIfAborted();
-  const dump = spawn(req.pgDumpBin, dumpArgs(req), {
-    env: toolEnv(req.databaseUrl),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const out = await open(partial, "wx", 0o640);
+  let dump: ChildProcess;
+  try {
+    dump = spawn(req.pgDumpBin, dumpArgs(req), { env: toolEnv(req.databaseUrl), stdio: ["ignore", out.fd, "pipe"] });
+  } finally {
+    await out.close();
+  }
   const stopDump = () => killIfRunning(dump);
   req.signal?.addEventListener("abort", stopDump, { once: true });
   const dumpErr = tailCollector();
-  dump.stderr.on("data", (c: Buffer) => dumpErr.push(c));
+  dump.stderr!.on("data", (c: Buffer) => dumpErr.push(c));
+  let dumpDone = false;
+  let checked = 0;
   const dumpExit = exited(dump);
-  // custom: pg_restore decodes the whole archive as it streams, so a truncated or corrupt archive fails here at
-  // no extra wall time; plain: a side gunzip decodes the stream as it is written and keeps the text's end, where
-  // the completion trailer must be (a stream cut short fails to decode).
+  void dumpExit.then(
+    () => {
+      dumpDone = true;
+      log.debug({ checkedBytes: checked }, "pg_dump exited");
+    },
+    () => (dumpDone = true),
+  );
   const reader = req.format === "custom" ? startArchiveReader(req.pgRestoreBin) : null;
   const trailer = req.format === "plain" ? tailSink() : null;
-  const gunzip = trailer ? createGunzip() : null;
+  const gunzip = trailer ? createGunzip({ chunkSize: 64 << 10 }) : null;
   const decoded =
     gunzip && trailer
       ? pipeline(gunzip, trailer.stream).then(
@@ -155,30 +179,63 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
           () => false,
         )
       : null;
-  const tap = hashingTap();
-  const progress = progressLogger(log, req.progressIntervalMs ?? 10_000, tap.bytes);
+  const final = dumpExit.then(async ({ code }) => {
+    if (code !== 0) return null;
+    const [digest, listed] = await Promise.all([
+      sha256File(partial),
+      req.format === "custom" ? listArchive(req.pgRestoreBin, partial) : null,
+      fsyncFile(partial),
+    ]);
+    return { digest, listed };
+  });
+  final.catch(() => {}); // awaited below unless the run fails first
+  const checker = (reader?.child.stdin ?? gunzip)!;
+  const checkerEnded: Promise<unknown> = reader ? reader.exit.catch(() => {}) : decoded!;
+  let checkerOpen = true;
+  const progress = progressLogger(log, req.progressIntervalMs ?? 10_000, () => checked);
   try {
-    const stages: (Readable | Writable | Transform)[] = [dump.stdout, tap.stream];
-    if (reader) stages.push(teeTo(reader.child.stdin, { sideMayClose: true }));
-    if (gunzip) stages.push(teeTo(gunzip, { sideMayClose: true }));
-    stages.push(createWriteStream(partial, { flags: "wx", mode: 0o640, highWaterMark: 1 << 20 }));
-    await pipeline(stages);
+    const read = await followFile(partial, {
+      writerDone: () => dumpDone,
+      signal: req.signal,
+      onChunk: async (chunk) => {
+        checked += chunk.length;
+        if (!checkerOpen) return;
+        try {
+          // Raced with the checker's end: a gunzip that fails on bad data never calls back the write it failed on.
+          await Promise.race([writeChunk(checker, chunk), checkerEnded.then(() => Promise.reject(new Error("ended")))]);
+          if (gunzip) collectYoung();
+        } catch {
+          // The checker stopped reading: a corrupt archive fails the run at once (pg_dump is stopped); a pg_restore
+          // that read all it needed and exited 0 just gets no more bytes.
+          checkerOpen = false;
+          if (reader) await failIfExitedNonZero(reader);
+          else throw new VerificationError("pg_dump's gzip stream does not decode");
+        }
+      },
+    });
     const dumped = await dumpExit;
     req.signal?.throwIfAborted();
     if (dumped.code !== 0) throw new Error(describeDumpExit(req, dumped, dumpErr.text));
     const checks = ["pg_dump exited 0"];
+    // Not awaited: pg_restore's exit (or the gunzip's pipeline) says when the check is over; a pg_restore that
+    // exited first destroys its stdin, and a callback on `end` would then never come.
+    if (checkerOpen) checker.end();
     if (reader) {
       await failIfExitedNonZero(reader);
-      checks.push("whole archive decoded by pg_restore while streaming");
+      checks.push("whole archive decoded by pg_restore while written");
     }
     if (trailer) {
       if (!(await decoded) || !hasPlainTrailer(trailer.tail()))
         throw new VerificationError("pg_dump's output lacks its completion trailer (or its gzip stream is cut short)");
-      checks.push("whole gzip stream decoded while streaming, completion trailer");
+      checks.push("whole gzip stream decoded while written, completion trailer");
     }
-    await fsyncFile(partial);
-    log.info({ bytes: tap.bytes(), mbPerSecond: progress.rate() }, "dump written and synced");
-    return { ...tap.digest(), checks };
+    const { digest, listed } = (await final)!;
+    if (digest.size !== read)
+      throw new VerificationError(`the file holds ${digest.size} bytes, but ${read} were read back and checked`);
+    checks.push("sha256 of the synced file");
+    if (listed) checks.push(`pg_restore --list: ${listed.entries.length} entries`);
+    log.info({ bytes: read, mbPerSecond: progress.rate() }, "dump written and checked");
+    return { ...digest, checks };
   } catch (err) {
     req.signal?.throwIfAborted();
     if (dump.exitCode !== null || dump.signalCode !== null) {

@@ -151,6 +151,36 @@ exit 0`,
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it.each([
+    ["custom", /pg_restore \(stream check\) exited with code 1/],
+    ["plain", /gzip stream/],
+  ])(
+    "a %s dump with 256 bytes overwritten mid-file by a pg_dump that exits 0 fails verification",
+    async (format, error) => {
+      const dir = await newDir();
+      // The dump is decoded from the file as pg_dump writes it (not from a copy of the stream): damage in the file
+      // must fail the check.
+      const fake = await writeScript(
+        join(dir, "..", `${dir.split("/").pop()}-corrupt`),
+        `[ "$1" = --version ] && exec ${pgBin("pg_dump")} --version
+tmp=$(mktemp)
+${pgBin("pg_dump")} "$@" > "$tmp"
+head -c 256 /dev/zero | tr '\\0' '\\377' | dd of="$tmp" bs=1 seek=$(( $(stat -c %s "$tmp") / 2 )) conv=notrunc 2>/dev/null
+cat "$tmp"
+rm -f "$tmp"
+exit 0`,
+      );
+      cleanups.push(() => rm(fake, { force: true }));
+      const outcome = await runBackup(
+        { config: config(dir, { PG_DUMP_BIN: fake, BACKUP_FORMAT: format }), log },
+        "manual",
+      );
+      expect(outcome.status).toBe("failed");
+      expect(outcome.error).toMatch(error);
+      expect(await readdir(dir)).toEqual([]);
+    },
+  );
+
   it("an older pg_dump is refused before anything is written", async () => {
     const dir = await newDir();
     const fake = await writeScript(

@@ -1,4 +1,6 @@
-import { readdir } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadBackupConfig } from "../../../ops/backup/config.ts";
@@ -77,6 +79,26 @@ describe("backups to S3", () => {
       const manifest = parseManifest(await body.Body!.transformToString())!;
       client.destroy();
       expect(manifest.sha256).toBe(outcome.artefact!.sha256);
+    },
+  );
+
+  it.each(["when_supported", "when_required"] as const)(
+    "a file of several parts is uploaded part by part from the file, byte for byte (checksum mode %s)",
+    async (checksum) => {
+      const dir = await tempDir("backup-s3-parts");
+      cleanups.push(dir.remove);
+      // 2.4 parts of 5 MiB: two full parts and a short last one, with two uploaders.
+      const data = randomBytes(12 << 20);
+      const name = artefactName("parts", new Date(), "custom");
+      await writeFile(join(dir.path, name), data);
+      const st = store({ prefix: "parts/", checksum, partSizeBytes: 5 << 20, queueSize: 2 });
+      await st.putFile(join(dir.path, name), name, data.length);
+      const client = rawClient();
+      const got = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `parts/${name}` }));
+      const body = Buffer.from(await got.Body!.transformToByteArray());
+      client.destroy();
+      expect(body.length).toBe(data.length);
+      expect(createHash("sha256").update(body).digest("hex")).toBe(createHash("sha256").update(data).digest("hex"));
     },
   );
 
