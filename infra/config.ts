@@ -89,14 +89,10 @@ const apiSchema = baseSchema.extend({
     .default("/rctf"),
   // With it, every http exposure is also served through the gateway at <route>.<CHALLENGE_DOMAIN>, where the
   // route is the instance's unguessable slug.
-  // Empty is unset: Compose passes the variable to every stack, with web names or not.
-  CHALLENGE_DOMAIN: z.preprocess(
-    (v) => (v === "" ? undefined : v),
-    z
-      .string()
-      .regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lower-case DNS name")
-      .optional(),
-  ),
+  CHALLENGE_DOMAIN: z
+    .string()
+    .regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lower-case DNS name")
+    .optional(),
   // The scheme of those web addresses: https behind the gateway's TLS or a proxy in front, else http.
   CHALLENGE_URL_SCHEME: z.enum(["http", "https"], { error: "must be http or https" }).default("https"),
   // HS256 key the CTF platform signs team tokens with (docs/dashboard.md); unset, only admin tokens are accepted.
@@ -118,14 +114,10 @@ const apiSchema = baseSchema.extend({
   BACKUP_DIR: z.string().startsWith("/", "must be an absolute path").optional(),
   MAINTENANCE_FLAG_FILE: z.string().startsWith("/", "must be an absolute path").optional(),
   // The secret the gateway sends with each route lookup (GET /routes/:route); without it the lookup refuses all.
-  // Empty is unset: Compose passes the variable to every stack, routing or not.
-  GATEWAY_ROUTE_TOKEN: z.preprocess(
-    (v) => (v === "" ? undefined : v),
-    z
-      .string()
-      .regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, "must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -")
-      .optional(),
-  ),
+  GATEWAY_ROUTE_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, "must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -")
+    .optional(),
 });
 
 const workerSchema = baseSchema.extend({
@@ -158,8 +150,13 @@ const workerSchema = baseSchema.extend({
 export type ApiConfig = z.infer<typeof apiSchema>;
 export type WorkerConfig = Omit<z.infer<typeof workerSchema>, "PORT_CHECK_HOST"> & { PORT_CHECK_HOST: string };
 
+/**
+ * An empty variable counts as unset: Compose passes `${NAME:-}` to every stack, whether it uses the setting or not,
+ * and a required one is still reported missing.
+ */
 function parse<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
-  const result = schema.safeParse(resolveFileVariants(env, SECRET_VARS));
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const result = schema.safeParse(resolveFileVariants(set, SECRET_VARS));
   if (result.success) return result.data;
   throw configErrorFrom(result.error);
 }
