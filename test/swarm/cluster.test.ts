@@ -10,6 +10,7 @@ import { testEnv } from "../support/env.ts";
 import { assigned, clusterUp, containerOf, eventually, leftovers, taskOf, type Cluster } from "../support/cluster.ts";
 
 const LAB = "swarm";
+const ROUTE_TOKEN = "route-token-0123456789abcdef0123456789";
 const EGRESS_NODE = 4;
 
 describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
@@ -19,7 +20,13 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     cluster = await clusterUp(LAB, 4, EGRESS_NODE);
     stack = await TestStack.start({
       docker: cluster.manager.docker,
-      env: { ENGINE: "swarm", START_TIMEOUT_SECONDS: "8", TEAM_MAX_INSTANCES: "2" },
+      env: {
+        ENGINE: "swarm",
+        START_TIMEOUT_SECONDS: "8",
+        TEAM_MAX_INSTANCES: "2",
+        CHALLENGE_DOMAIN: "chals.example.org",
+        GATEWAY_ROUTE_TOKEN: ROUTE_TOKEN,
+      },
     });
     const put = (id: string, body: object) => stack.request("PUT", `/challenges/${id}`, { body });
     await put("locked", {
@@ -50,6 +57,15 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     expect(answer.container_address).toBe(`http://${node.host}:${row.host_port}`);
     const page = await fetch(`${answer.container_address}/team.txt`);
     expect(await page.text()).toBe("alpha\n");
+
+    // Its web name leads the gateway to the node that runs it.
+    const route = new URL(answer.endpoints[0].url).hostname.split(".")[0]!;
+    const lookup = await stack.request("GET", `/routes/${route}`, {
+      token: null,
+      headers: { "x-gateway-token": ROUTE_TOKEN },
+    });
+    expect(lookup.body.upstream).toBe(`${node.host}:${row.host_port}`);
+    expect(await (await fetch(`http://${lookup.body.upstream}/team.txt`)).text()).toBe("alpha\n");
 
     const removed = await stack.request("POST", "/remove", { body: { team_id: "alpha", challenge_id: "web100" } });
     expect(removed.status).toBe(200);
