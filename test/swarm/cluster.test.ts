@@ -106,19 +106,22 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     expect((await exec(["sh", "-c", "grep CapBnd /proc/self/status"])).out).toMatch(/CapBnd:\s+0+400\b/);
   });
 
-  it("teams cannot reach each other across nodes, and only an egress challenge reaches beyond its node", async () => {
+  it("teams cannot reach each other on one node or across nodes; only an egress challenge reaches beyond its node", async () => {
     const red = await assigned(stack, "red", "on2");
     const blue = await assigned(stack, "blue", "on3");
+    const neighbour = await assigned(stack, "blue", "on2");
     const r = await containerOf(cluster, red.row.container_id);
     const b = await containerOf(cluster, blue.row.container_id);
+    const n = await containerOf(cluster, neighbour.row.container_id);
     expect(r.node).toBe(cluster.nodes[1]);
+    expect(n.node).toBe(cluster.nodes[1]);
     expect(b.node).toBe(cluster.nodes[2]);
     const addressesOf = (info: typeof b.info) => Object.values(info.NetworkSettings.Networks).map((n) => n.IPAddress);
     // BusyBox's static wget cannot resolve users here; nc speaks the HTTP request itself.
     const get = (ip: string) => ["sh", "-c", `printf 'GET /team.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 80`];
     const own = await r.exec(get(addressesOf(r.info)[0]!));
     expect(own.out).toMatch(/200 OK[\s\S]*\nred\n/);
-    for (const ip of addressesOf(b.info)) {
+    for (const ip of [...addressesOf(b.info), ...addressesOf(n.info)]) {
       const other = await r.exec(get(ip));
       expect(other.out, `red reached blue at ${ip}`).not.toContain("blue");
     }
