@@ -2,17 +2,6 @@ import { z } from "zod";
 import type { Env } from "./env.ts";
 import { configErrorFrom, int, resolveFileVariants } from "./env.ts";
 
-// Secrets may come from files (Docker/Compose secrets): NAME_FILE wins over NAME.
-const SECRET_VARS = [
-  "DATABASE_URL",
-  "REDIS_URL",
-  "API_TOKENS",
-  "FLAG_SECRET",
-  "RCTF_AUTH_TOKEN",
-  "TEAM_TOKEN_SECRET",
-  "GATEWAY_ROUTE_TOKEN",
-] as const;
-
 const urlWithScheme = (schemes: string[]) =>
   z
     .string({ error: "is required" })
@@ -183,3 +172,7 @@ export const SECRET_SETTINGS = [
   "TEAM_TOKEN_SECRET",
   "GATEWAY_ROUTE_TOKEN",
 ] as const;
+
+// Secrets may come from files (Docker/Compose secrets): NAME_FILE wins over NAME. The URLs carry passwords too
+// (their log lines are redacted by URL, not hidden).
+const SECRET_VARS = ["DATABASE_URL", "REDIS_URL", ...SECRET_SETTINGS];

@@ -4,12 +4,11 @@
 // the current size). pg_dump and pg_restore are separate processes and not counted.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../support/files.ts";
 import { startS3 } from "../support/s3.ts";
-import { generateDatabase, MB } from "../support/bench.ts";
+import { generateDatabase, MB, peakRss } from "../support/bench.ts";
 import type { ScratchDb } from "../support/postgres.ts";
 import { adminUrl, createScratchDb, pgBin, query, seed } from "../support/postgres.ts";
 
@@ -48,20 +47,8 @@ async function backupNow(url: string, extra: Record<string, string>) {
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  let peakKb = 0;
-  // VmHWM only grows, so the last reading before exit is the peak up to then (the process is idle at its end).
-  const timer = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
-      if (m) peakKb = Math.max(peakKb, Number(m[1]));
-    } catch {
-      /* exited */
-    }
-  }, 5);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  clearInterval(timer);
-  const files = await readdir(dir.path);
-  return { code, peakMb: peakKb / 1024, files };
+  const { code, peakMb } = await peakRss(child, 5);
+  return { code, peakMb, files: await readdir(dir.path) };
 }
 
 describe("backup memory", () => {

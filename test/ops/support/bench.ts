@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import pg from "pg";
 
@@ -34,10 +34,11 @@ export async function generateDatabase(adminUrl: string, name: string, mb: numbe
   return url.toString();
 }
 
-/** Runs a command, returning wall time and the peak resident set size seen in /proc (sampled every 20 ms). */
-export async function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const started = performance.now();
-  const child = spawn(cmd, args, { env, stdio: ["ignore", "ignore", "inherit"] });
+/**
+ * A child's exit code and peak resident set size in MB: VmHWM, the kernel's own high-water mark, read every
+ * `everyMs` until the process is gone (it only grows, so the last reading is the peak).
+ */
+export async function peakRss(child: ChildProcess, everyMs: number): Promise<{ code: number | null; peakMb: number }> {
   let peakKb = 0;
   const timer = setInterval(() => {
     try {
@@ -46,10 +47,18 @@ export async function measure(cmd: string, args: string[], env: NodeJS.ProcessEn
     } catch {
       /* exited */
     }
-  }, 20);
+  }, everyMs);
   const code = await new Promise<number | null>((r) => child.once("exit", r));
   clearInterval(timer);
-  return { ms: performance.now() - started, peakMb: peakKb / 1024, code };
+  return { code, peakMb: peakKb / 1024 };
+}
+
+/** Runs a command, returning wall time and its peak resident set size (sampled every 20 ms). */
+export async function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const started = performance.now();
+  const child = spawn(cmd, args, { env, stdio: ["ignore", "ignore", "inherit"] });
+  const { code, peakMb } = await peakRss(child, 20);
+  return { ms: performance.now() - started, peakMb, code };
 }
 
 export const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
