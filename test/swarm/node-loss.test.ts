@@ -98,7 +98,7 @@ describe("ENGINE=swarm when a node goes away", () => {
     const [, , back] = await labUp(LAB, 3);
     const ours = async () =>
       back!.docker.listContainers({ all: true, filters: { label: [`${LABEL.deployment}=${stack.deployment}`] } });
-    const live = (await stack.api.deps.db.query("SELECT container_id FROM instances WHERE state = 'running'")).rows;
+    const live = (await stack.api.deps.db.query("SELECT id, container_id FROM instances WHERE state = 'running'")).rows;
     const liveOnBack: string[] = [];
     for (const r of live) if ((await taskOf(cluster, r.container_id)).node === back) liveOnBack.push(r.container_id);
     const left = await eventually(ours, (c) => c.length === liveOnBack.length, 60_000);
@@ -107,6 +107,13 @@ describe("ENGINE=swarm when a node goes away", () => {
       filters: { label: [`${LABEL.deployment}=${stack.deployment}`] },
     });
     expect(services).toHaveLength(live.length);
+    // Networks too: only the live instances' own, the failed one's is gone.
+    const networks = await eventually(
+      () => cluster.manager.docker.listNetworks({ filters: { label: [`${LABEL.deployment}=${stack.deployment}`] } }),
+      (n) => n.length === live.length,
+      30_000,
+    );
+    expect(networks.map((n) => n.Labels![LABEL.instanceId]).sort()).toEqual(live.map((r) => r.id).sort());
   });
 });
 
