@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testEnv } from "../support/env.ts";
-import { copyImage, labDown, labUp, restartEngine, type LabEngine } from "../support/lab.ts";
+import { copyImage, labDown, labUp, ownLab, restartEngine, type LabEngine } from "../support/lab.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
 import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
 // The engine restarted here is one of this file's own (lab "rstart"), so the rest of the suite runs on undisturbed.
-const LAB = "rstart";
+const LAB = ownLab("rst");
 let engine: LabEngine;
 
 const engineUp = async () => {

@@ -4,11 +4,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { testEnv } from "../support/env.ts";
-import { copyImage, labDown, labUp, type LabEngine } from "../support/lab.ts";
+import { copyImage, labDown, labUp, ownLab, type LabEngine } from "../support/lab.ts";
 import { waitUntil } from "../support/wait.ts";
 
 const run = promisify(execFile);
-const LAB = "labt";
+const LAB = ownLab("labt");
 
 async function leftovers(): Promise<string[]> {
   const found: string[] = [];

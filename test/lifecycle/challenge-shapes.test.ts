@@ -1,5 +1,6 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ownLab } from "../support/lab.ts";
 import { engines, type EngineUnderTest } from "../support/engines.ts";
 import { WEB100, type TestStack } from "../support/stack.ts";
 import { holdAnswersToDocument } from "../api/openapi-check.ts";
@@ -41,7 +42,7 @@ function echo(host: string, port: number, line: string): Promise<string> {
   });
 }
 
-describe.each(engines("shape"))("challenges of several containers and TCP services on $name", (choice) => {
+describe.each(engines(ownLab("shap")))("challenges of several containers and TCP services on $name", (choice) => {
   let engine: EngineUnderTest;
   let stack: TestStack;
   beforeAll(async () => {

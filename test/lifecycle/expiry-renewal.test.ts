@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ownLab } from "../support/lab.ts";
 import { engines, type EngineUnderTest } from "../support/engines.ts";
 import { TestStack } from "../support/stack.ts";
 import { waitUntil } from "../support/wait.ts";
 import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
-describe.each(engines("expiry"))("expiry on $name", (choice) => {
+describe.each(engines(ownLab("expi")))("expiry on $name", (choice) => {
   let engine: EngineUnderTest;
   let stack: TestStack;
   beforeAll(async () => {

@@ -33,6 +33,16 @@ function parseEnv(lines: string): LabEngine[] {
   return engines;
 }
 
+/**
+ * A test file's own lab, named by its `tag` (1–4 characters). With the suite's default lab the tag is the name; a
+ * run under another TEST_LAB puts that lab's first two characters in front, so two suites on one machine (two
+ * checkouts, or a fresh-clone run beside a working one) never share a lab.
+ */
+export function ownLab(tag: string): string {
+  const suite = process.env.TEST_LAB ?? "suite";
+  return suite === "suite" ? tag : `${suite.slice(0, 2)}${tag}`;
+}
+
 /** Starts (or reuses) engines 1..count of `lab`. */
 export async function labUp(lab: string, count: number): Promise<LabEngine[]> {
   const { stdout } = await run("bash", [LAB_SCRIPT, "up", lab, String(count)], { timeout: 180_000 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Docker from "dockerode";
-import { labDown } from "../support/lab.ts";
+import { labDown, ownLab } from "../support/lab.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { holdAnswersToDocument } from "../api/openapi-check.ts";
 import { loadWorkerConfig } from "../../infra/config.ts";
@@ -9,7 +9,7 @@ import { createLogger } from "../../infra/logger.ts";
 import { testEnv } from "../support/env.ts";
 import { assigned, clusterUp, containerOf, eventually, leftovers, taskOf, type Cluster } from "../support/cluster.ts";
 
-const LAB = "swarm";
+const LAB = ownLab("swrm");
 const ROUTE_TOKEN = "route-token-0123456789abcdef0123456789";
 const EGRESS_NODE = 4;
 

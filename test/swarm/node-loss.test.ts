@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labDown, labUp, stopEngine } from "../support/lab.ts";
+import { labDown, labUp, ownLab, stopEngine } from "../support/lab.ts";
 import { TestStack, WEB100 } from "../support/stack.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
 import { assigned, clusterUp, eventually, taskOf, type Cluster } from "../support/cluster.ts";
 
-const LAB = "swnl";
+const LAB = ownLab("swnl");
 
 /** A manager and two workers: what happens to instances when a node is drained, or lost. */
 describe("ENGINE=swarm when a node goes away", () => {

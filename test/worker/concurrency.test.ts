@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ownLab } from "../support/lab.ts";
 import { engines, type EngineUnderTest } from "../support/engines.ts";
 import type { TestStack } from "../support/stack.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
 import { holdAnswersToDocument } from "../api/openapi-check.ts";
 
-describe.each(engines("conc"))("concurrent assigns on $name", (choice) => {
+describe.each(engines(ownLab("conc")))("concurrent assigns on $name", (choice) => {
   let engine: EngineUnderTest;
   let stack: TestStack;
   beforeAll(async () => {
