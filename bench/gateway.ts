@@ -3,13 +3,13 @@
 // to the first maintenance response. Uses the real API (`node api/main.ts`, GET /healthz) when the test
 // services are up (TEST_DATABASE_URL, TEST_REDIS_URL), else a node:http stand-in.
 import { randomBytes } from "node:crypto";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import { ApiProcess } from "../test/gateway/support/api-process.ts";
 import { freePort, openTempDir, TestGateway } from "../test/gateway/support/gateway.ts";
 import { StubUpstream } from "../test/gateway/support/upstream.ts";
-import { percentile } from "./stats.ts";
+import { percentile, timedGet, us } from "./stats.ts";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const KILLS = Number(process.env.BENCH_KILLS ?? 5);
@@ -45,21 +45,8 @@ async function makeUpstream(): Promise<Upstream> {
 // Keep-alive from the client on both paths, as a CTF platform's HTTP client would.
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-function timedGet(port: number, path: string): Promise<{ ms: number; status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    const t0 = performance.now();
-    const req = request({ host: "127.0.0.1", port, path, agent, headers: { accept: "application/json" } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d));
-      res.on("end", () => ok({ ms: performance.now() - t0, status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", fail);
-    req.end();
-  });
-}
-
-const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
+const get = (port: number) =>
+  timedGet({ host: "127.0.0.1", port, path: PATH, agent, headers: { accept: "application/json" } });
 
 const upstream = await makeUpstream();
 const logDir = await openTempDir("gw-bench-");
@@ -72,15 +59,15 @@ try {
   });
 
   for (let i = 0; i < 200; i++) {
-    await timedGet(upstream.port, PATH);
-    await timedGet(gw.httpPort, PATH);
+    await get(upstream.port);
+    await get(gw.httpPort);
   }
   const direct: number[] = [];
   const through: number[] = [];
   // Interleaved, so both see the same machine load.
   for (let i = 0; i < REQUESTS; i++) {
-    const a = await timedGet(upstream.port, PATH);
-    const b = await timedGet(gw.httpPort, PATH);
+    const a = await get(upstream.port);
+    const b = await get(gw.httpPort);
     if (a.status !== 200 || b.status !== 200) throw new Error(`unexpected status ${a.status}/${b.status}`);
     direct.push(a.ms);
     through.push(b.ms);
@@ -89,7 +76,7 @@ try {
   // The maintenance response itself (flag file), for scale.
   await gw.setMaintenanceFlag(true);
   const maintenance: number[] = [];
-  for (let i = 0; i < 500; i++) maintenance.push((await timedGet(gw.httpPort, PATH)).ms);
+  for (let i = 0; i < 500; i++) maintenance.push((await get(gw.httpPort)).ms);
   await gw.setMaintenanceFlag(false);
 
   // Kill → first maintenance response. The request is sent as soon as the process is gone.
@@ -98,13 +85,13 @@ try {
   let firstWasMaintenance = 0;
   const isMaintenance = (r: { status: number; body: string }) => r.status === 503 && r.body.includes('"maintenance"');
   for (let i = 0; i < KILLS; i++) {
-    await timedGet(gw.httpPort, PATH);
+    await get(gw.httpPort);
     const t0 = performance.now();
     await upstream.kill(); // SIGKILL, resolved once the process has exited
     const exited = performance.now();
-    let res = await timedGet(gw.httpPort, PATH);
+    let res = await get(gw.httpPort);
     if (isMaintenance(res)) firstWasMaintenance++;
-    while (!isMaintenance(res)) res = await timedGet(gw.httpPort, PATH);
+    while (!isMaintenance(res)) res = await get(gw.httpPort);
     toMaintenance.push(performance.now() - t0);
     afterExit.push(performance.now() - exited);
     await upstream.start();

@@ -3,7 +3,7 @@
 // run; the gateway twice: as shipped (lookups kept until the end of their second) and with GATEWAY_ROUTE_CACHE=off
 // (the API asked on every request). The API runs as its own process (`node api/main.ts`) on the stack's database, as in Compose; the instance is
 // the sample challenge started by the real worker on the suite's Docker engine.
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { createDb } from "../infra/db.ts";
 import { ApiProcess } from "../test/gateway/support/api-process.ts";
 import { freePort, TestGateway } from "../test/gateway/support/gateway.ts";
@@ -15,7 +15,7 @@ import {
   runningWithEndpoints,
 } from "../test/gateway/support/routing.ts";
 import { TestStack } from "../test/support/stack.ts";
-import { percentile } from "./stats.ts";
+import { percentile, timedGet, us } from "./stats.ts";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const PATH = "/team.txt";
@@ -25,27 +25,8 @@ const directAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 const gatewayAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 const uncachedAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-function timedGet(
-  agent: Agent,
-  host: string,
-  port: number,
-  headers: Record<string, string> = {},
-  path = PATH,
-): Promise<{ ms: number; status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    const t0 = performance.now();
-    const req = request({ host, port, path, agent, headers }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d));
-      res.on("end", () => ok({ ms: performance.now() - t0, status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", fail);
-    req.end();
-  });
-}
-
-const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
+const get = (agent: Agent, host: string, port: number, headers: Record<string, string> = {}, path = PATH) =>
+  timedGet({ host, port, path, agent, headers });
 
 const stack = await TestStack.start({ env: ROUTING_ENV });
 const db = createDb(stack.db.url, { max: 1 });
@@ -71,9 +52,9 @@ try {
   const lookup = { "x-gateway-token": ROUTE_TOKEN };
 
   for (let i = 0; i < 200; i++) {
-    await timedGet(directAgent, host, port);
-    await timedGet(gatewayAgent, "127.0.0.1", gw.httpPort, routed);
-    await timedGet(uncachedAgent, "127.0.0.1", uncached.httpPort, routed);
+    await get(directAgent, host, port);
+    await get(gatewayAgent, "127.0.0.1", gw.httpPort, routed);
+    await get(uncachedAgent, "127.0.0.1", uncached.httpPort, routed);
   }
   const direct: number[] = [];
   const through: number[] = [];
@@ -81,9 +62,9 @@ try {
   const lookups: number[] = [];
   // Interleaved, so both see the same machine load.
   for (let i = 0; i < REQUESTS; i++) {
-    const a = await timedGet(directAgent, host, port);
-    const b = await timedGet(gatewayAgent, "127.0.0.1", gw.httpPort, routed);
-    const c = await timedGet(uncachedAgent, "127.0.0.1", uncached.httpPort, routed);
+    const a = await get(directAgent, host, port);
+    const b = await get(gatewayAgent, "127.0.0.1", gw.httpPort, routed);
+    const c = await get(uncachedAgent, "127.0.0.1", uncached.httpPort, routed);
     if (a.status !== 200 || b.status !== 200 || c.status !== 200 || a.body !== b.body || a.body !== c.body)
       throw new Error(`unexpected answers ${a.status}/${b.status}/${c.status}: ${a.body} / ${b.body} / ${c.body}`);
     direct.push(a.ms);
@@ -92,7 +73,7 @@ try {
   }
   // The lookup alone, as nginx asks it (a new connection each time), for scale.
   for (let i = 0; i < 500; i++) {
-    const r = await timedGet(new Agent(), "127.0.0.1", api.port, lookup, `/routes/${endpoint.route}`);
+    const r = await get(new Agent(), "127.0.0.1", api.port, lookup, `/routes/${endpoint.route}`);
     if (r.status !== 200) throw new Error(`lookup answered ${r.status}`);
     lookups.push(r.ms);
   }
