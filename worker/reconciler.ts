@@ -3,7 +3,7 @@ import { reportEngine } from "../domain/engine-report.ts";
 import { UUID_PATTERN } from "../domain/ids.ts";
 import { getInstance, listLive, transition, type InstanceRow } from "../domain/instances.ts";
 import { enqueueInstanceJob, JOB } from "../infra/queue.ts";
-import { afterDeath } from "../domain/lifecycle/restart.ts";
+import { afterDeath, movingReason } from "../domain/lifecycle/restart.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { removeInstance } from "./engine/engine.ts";
 
@@ -18,7 +18,7 @@ export async function handleDeath(deps: WorkerDeps, row: InstanceRow, reason: st
   const next = afterDeath(challenge, row.restarts, deps.config.MAX_RESTARTS, movable);
   if (next.action === "restart") {
     const moved = await transition(deps.db, row.id, ["running"], "starting", {
-      state_reason: `${movable ? "moving" : "restarting"}: ${reason}`,
+      state_reason: movable ? movingReason(reason) : `restarting: ${reason}`,
       restarts: next.attempt,
     });
     if (moved) {

@@ -16,3 +16,12 @@ export function afterDeath(
     return { action: "restart", attempt: restartsSoFar + 1 };
   return { action: "fail" };
 }
+
+const MOVING = "moving: ";
+
+/** The state_reason of an instance started again elsewhere because its node went away. */
+export const movingReason = (reason: string) => `${MOVING}${reason}`;
+
+/** Why an instance is being moved (its node's loss or drain), or null when it is not. */
+export const moveCause = (stateReason: string | null) =>
+  stateReason?.startsWith(MOVING) ? stateReason.slice(MOVING.length) : null;

@@ -6,6 +6,7 @@ import { getInstance, transition, type InstanceRow } from "../../domain/instance
 import { withExclusiveLock } from "../../infra/db.ts";
 import { instanceJobSchema, JOB, scheduleExpiry, type InstanceJob } from "../../infra/queue.ts";
 import { ttlSeconds } from "../../domain/lifecycle/expiry.ts";
+import { moveCause } from "../../domain/lifecycle/restart.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { PermanentStartError, removeInstance, type Engine, type StartedWorkload } from "../engine/engine.ts";
 import { defineProcessor } from "./define.ts";
@@ -46,6 +47,7 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
     throw new UnrecoverableError("challenge deleted");
   }
 
+  const movedFrom = moveCause(row.state_reason);
   try {
     const workload = await bringUp(deps, row, challenge);
     const first = workload.endpoints[0]!;
@@ -56,7 +58,7 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
       endpoints: instanceEndpoints(row.slug, workload.endpoints),
       error: null,
       // A move (its node was lost or drained) stays told: the address changed, and the API says why.
-      state_reason: row.state_reason?.startsWith("moving: ") ? row.state_reason.replace(/^moving/, "moved") : null,
+      state_reason: movedFrom ? `moved: ${movedFrom}` : null,
       ttlSeconds: ttlSeconds(challenge, config.DEFAULT_TTL_SECONDS),
     });
     if (!running) {
@@ -92,9 +94,8 @@ async function start({ instanceId, requestId }: InstanceJob, job: Job, deps: Wor
       throw new UnrecoverableError(reason);
     }
     // A move that found no new home still tells why it had to move.
-    const moving = row.state_reason?.startsWith("moving: ") ? row.state_reason.slice("moving: ".length) : null;
     await transition(db, instanceId, ["starting"], "failed", {
-      error: moving ? `${moving}; not moved: ${reason}` : reason,
+      error: movedFrom ? `${movedFrom}; not moved: ${reason}` : reason,
     });
     metrics.failures.inc({ reason: failureKind(reason) });
     log.error({ err: reason }, "instance failed to start");
