@@ -78,6 +78,9 @@ export interface ContainerDef extends ContainerSettings {
 /** The name of the single form's one container. */
 export const MAIN_CONTAINER = "main";
 
+/** How a failure reason names a container: by its name, unless it is the single form's one. */
+export const containerWord = (name: string) => (name === MAIN_CONTAINER ? "container" : `container '${name}'`);
+
 /** Every container of a challenge, settings resolved: the single form is one container named `main`. */
 export function containersOf(c: ShapeFields): ContainerDef[] {
   const specs = c.containers ?? [{ name: MAIN_CONTAINER, image: c.image, command: null, env: {} }];

@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { MAIN_CONTAINER, type ContainerDef } from "../../domain/challenge-shape.ts";
+import { containerWord, MAIN_CONTAINER, type ContainerDef } from "../../domain/challenge-shape.ts";
 import { PermanentStartError, type Observation, type StartPlan } from "../engine/engine.ts";
 import { isConflict, isNotFound, isNotModified, isStaleAttachment } from "./errors.ts";
 import { containerLabels, containerObjectName, instanceFilter, LABEL } from "./labels.ts";
@@ -126,8 +126,7 @@ export async function addresses(
 /** Why a container no longer runs, naming it unless it is the single form's one container. */
 function exitReason(state: Docker.ContainerInspectInfo["State"], name = MAIN_CONTAINER): string | null {
   if (state.Running || state.Status === "created") return null;
-  const which = name === MAIN_CONTAINER ? "container" : `container '${name}'`;
-  return `${which} ${state.Status} (exit code ${state.ExitCode}${state.OOMKilled ? ", out of memory" : ""})`;
+  return `${containerWord(name)} ${state.Status} (exit code ${state.ExitCode}${state.OOMKilled ? ", out of memory" : ""})`;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 } from "../engine/engine.ts";
 import { classifyDockerFailure, isConflict, isNotFound } from "../docker/errors.ts";
 import { instanceFilter, instanceObjectName, LABEL } from "../docker/labels.ts";
-import { MAIN_CONTAINER } from "../../domain/challenge-shape.ts";
+import { containerWord, MAIN_CONTAINER } from "../../domain/challenge-shape.ts";
 import { SwarmDeathWatch } from "./death-watch.ts";
 import { registryOf, type RegistryAuth } from "./registry-auth.ts";
 import { ensureOverlay, removeOverlay } from "./networks.ts";
@@ -258,8 +258,8 @@ export class SwarmEngine implements Engine {
 function named(seen: Observation, container = MAIN_CONTAINER): Observation {
   if (seen.state !== "exited" || container === MAIN_CONTAINER) return seen;
   const reason = seen.reason.startsWith("container ")
-    ? seen.reason.replace(/^container /, `container '${container}' `)
-    : `container '${container}': ${seen.reason}`;
+    ? seen.reason.replace(/^container /, `${containerWord(container)} `)
+    : `${containerWord(container)}: ${seen.reason}`;
   return { ...seen, reason };
 }
 
