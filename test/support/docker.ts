@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import { LABEL } from "../../worker/docker/labels.ts";
+import { removeOverlay } from "../../worker/swarm/networks.ts";
 
 export const docker = new Docker();
 
@@ -32,16 +33,7 @@ export async function removeSwarmDeployment(manager: Docker, deployment: string)
       .getService(s.ID!)
       .remove()
       .catch(() => {});
-  for (const n of await manager.listNetworks({ filters }))
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const removed = await manager
-        .getNetwork(n.Id)
-        .remove()
-        .then(() => true)
-        .catch((err: { statusCode?: number }) => err.statusCode === 404);
-      if (removed) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+  for (const n of await manager.listNetworks({ filters })) await removeOverlay(manager, n.Id).catch(() => {});
 }
 
 /** Runs a command in a container of `engine` and returns its exit code and output. */
