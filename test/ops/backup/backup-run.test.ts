@@ -42,6 +42,24 @@ async function newDir() {
   return dir.path;
 }
 
+/** A pg_dump beside `dir` that answers --version as the real one, otherwise runs `body` and exits 0 whatever. */
+async function fakePgDump(dir: string, name: string, body: string): Promise<string> {
+  const fake = await writeScript(
+    join(dir, "..", `${dir.split("/").pop()}-${name}`),
+    `[ "$1" = --version ] && exec ${pgBin("pg_dump")} --version\n${body}\nexit 0`,
+  );
+  cleanups.push(() => rm(fake, { force: true }));
+  return fake;
+}
+
+/** A backup with that pg_dump fails verification with `error`, and leaves nothing in `dir`. */
+async function expectVerificationFails(dir: string, fake: string, format: string, error: RegExp): Promise<void> {
+  const outcome = await runBackup({ config: config(dir, { PG_DUMP_BIN: fake, BACKUP_FORMAT: format }), log }, "manual");
+  expect(outcome.status).toBe("failed");
+  expect(outcome.error).toMatch(error);
+  expect(await readdir(dir)).toEqual([]);
+}
+
 beforeAll(async () => {
   source = await createScratchDb("ops_backup_src");
   cleanups.push(source.drop);
@@ -135,20 +153,8 @@ exec sleep 3600`,
     ["plain", /lacks its completion trailer/],
   ])("a %s dump cut short by a pg_dump that still exits 0 fails verification", async (format, error) => {
     const dir = await newDir();
-    const fake = await writeScript(
-      join(dir, "..", `${dir.split("/").pop()}-cut`),
-      `[ "$1" = --version ] && exec ${pgBin("pg_dump")} --version
-${pgBin("pg_dump")} "$@" | head -c 6000
-exit 0`,
-    );
-    cleanups.push(() => rm(fake, { force: true }));
-    const outcome = await runBackup(
-      { config: config(dir, { PG_DUMP_BIN: fake, BACKUP_FORMAT: format }), log },
-      "manual",
-    );
-    expect(outcome.status).toBe("failed");
-    expect(outcome.error).toMatch(error);
-    expect(await readdir(dir)).toEqual([]);
+    const fake = await fakePgDump(dir, "cut", `${pgBin("pg_dump")} "$@" | head -c 6000`);
+    await expectVerificationFails(dir, fake, format, error);
   });
 
   it.each([
@@ -160,24 +166,16 @@ exit 0`,
       const dir = await newDir();
       // The dump is decoded from the file as pg_dump writes it (not from a copy of the stream): damage in the file
       // must fail the check.
-      const fake = await writeScript(
-        join(dir, "..", `${dir.split("/").pop()}-corrupt`),
-        `[ "$1" = --version ] && exec ${pgBin("pg_dump")} --version
-tmp=$(mktemp)
+      const fake = await fakePgDump(
+        dir,
+        "corrupt",
+        `tmp=$(mktemp)
 ${pgBin("pg_dump")} "$@" > "$tmp"
 head -c 256 /dev/zero | tr '\\0' '\\377' | dd of="$tmp" bs=1 seek=$(( $(stat -c %s "$tmp") / 2 )) conv=notrunc 2>/dev/null
 cat "$tmp"
-rm -f "$tmp"
-exit 0`,
+rm -f "$tmp"`,
       );
-      cleanups.push(() => rm(fake, { force: true }));
-      const outcome = await runBackup(
-        { config: config(dir, { PG_DUMP_BIN: fake, BACKUP_FORMAT: format }), log },
-        "manual",
-      );
-      expect(outcome.status).toBe("failed");
-      expect(outcome.error).toMatch(error);
-      expect(await readdir(dir)).toEqual([]);
+      await expectVerificationFails(dir, fake, format, error);
     },
   );
 
