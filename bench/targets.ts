@@ -9,6 +9,7 @@ import { deploymentContainers } from "../test/support/docker.ts";
 import { testEnv } from "../test/support/env.ts";
 import { LABEL } from "../worker/docker/labels.ts";
 import { copyImage, labDown, swarmUp } from "../test/support/lab.ts";
+import { SHARED_BRIDGE_CONFIG } from "../test/support/cluster.ts";
 import type { StackOptions, TestStack } from "../test/support/stack.ts";
 import { removeOverlay } from "../worker/swarm/networks.ts";
 import { newestTask, nodeAddress, publishedPort, type SwarmNode, type SwarmTask } from "../worker/swarm/tasks.ts";
@@ -109,7 +110,10 @@ async function swarmTarget(): Promise<BenchTarget> {
   const manager = nodes[0]!.docker;
   return {
     name: "swarm (manager + 2 workers)",
-    stack: { docker: manager, env: { ENGINE: "swarm", START_TIMEOUT_SECONDS: "120" } },
+    stack: {
+      docker: manager,
+      env: { ENGINE: "swarm", SWARM_SHARED_BRIDGE: SHARED_BRIDGE_CONFIG, START_TIMEOUT_SECONDS: "120" },
+    },
     // The same limits as on one engine, but a small CPU reservation: reserving 0.25 CPU each would fit only 16
     // instances on two 2-CPU nodes.
     prepare: async (stack) => {

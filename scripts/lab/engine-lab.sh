@@ -15,7 +15,8 @@
 #                                     engines 1..COUNT form a swarm: 1 is the manager (drained: it runs no
 #                                     instance), the others workers. Each node's docker_gwbridge is made first
 #                                     without masquerading, except on EGRESS_INDEX, which is labelled
-#                                     org.ctf-instancer.egress=true. Prints the manager's env.
+#                                     org.ctf-instancer.egress=true; so is each node's config-only network
+#                                     ctfi-shared (for SWARM_SHARED_BRIDGE). Prints the manager's env.
 #   engine-lab.sh down [LAB|--all] [--purge]
 #                                     stop everything of LAB: processes, mounts, namespaces, veths, bridge, rule;
 #                                     --purge also deletes its state (images, containers' files)
@@ -209,7 +210,7 @@ client_config() { # lab
 JSON
 }
 
-SWARM_POOL=10.212.0.0/16 SWARM_POOL_MASK=27 GWBRIDGE_SUBNET=10.213.0.0/20
+SWARM_POOL=10.212.0.0/16 SWARM_POOL_MASK=27 GWBRIDGE_SUBNET=10.213.0.0/20 SHARED_BRIDGE_SUBNET=10.215.0.0/20
 
 # The bridge a node's swarm tasks leave (and are reached) through, made before the node joins: icc off, so two
 # instances' tasks never meet on it, and masquerading only on a node meant for challenges with egress.
@@ -221,14 +222,26 @@ gwbridge() { # lab index masquerade
     --opt com.docker.network.bridge.enable_ip_masquerade="$3" docker_gwbridge >/dev/null
 }
 
+# The config-only network SWARM_SHARED_BRIDGE names, on every node: one-container instances share a bridge made
+# from it, icc off so they never meet, masquerading as on the node's docker_gwbridge.
+shared_bridge_config() { # lab index masquerade
+  engine_docker "$1" "$2" network inspect ctfi-shared >/dev/null 2>&1 && return 0
+  engine_docker "$1" "$2" network create --config-only --subnet "$SHARED_BRIDGE_SUBNET" \
+    --opt com.docker.network.bridge.name=ctfi-shared \
+    --opt com.docker.network.bridge.enable_icc=false \
+    --opt com.docker.network.bridge.enable_ip_masquerade="$3" ctfi-shared >/dev/null
+}
+
 swarm_state() { engine_docker "$1" "$2" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
 
 swarm_up() { # lab count egress-index
-  local lab="$1" count="$2" egress="$3" i token manager node
+  local lab="$1" count="$2" egress="$3" i token manager node masquerade
   manager="$(engine_ip "$lab" 1)"
   for i in $(seq 1 "$count"); do
+    masquerade="$([ "$i" = "$egress" ] && echo true || echo false)"
+    shared_bridge_config "$lab" "$i" "$masquerade"
     [ "$(swarm_state "$lab" "$i")" = active ] && continue
-    gwbridge "$lab" "$i" "$([ "$i" = "$egress" ] && echo true || echo false)"
+    gwbridge "$lab" "$i" "$masquerade"
     if [ "$i" = 1 ]; then
       engine_docker "$lab" 1 swarm init --advertise-addr "$manager" --listen-addr "$manager:2377" \
         --default-addr-pool "$SWARM_POOL" --default-addr-pool-mask-length "$SWARM_POOL_MASK" >/dev/null

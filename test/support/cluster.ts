@@ -8,6 +8,9 @@ import { execIn } from "./docker.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
 import type { TestStack } from "./stack.ts";
 
+/** The config-only network every lab node has (engine-lab.sh), for SWARM_SHARED_BRIDGE. */
+export const SHARED_BRIDGE_CONFIG = "ctfi-shared";
+
 export interface Cluster {
   manager: LabEngine;
   nodes: LabEngine[];

@@ -1,9 +1,9 @@
 // The engines a suite runs on: the suite's own Docker engine, and a swarm of the file's own lab (a drained
-// manager and two workers). Suites whose checks hold for both are written once and run on each.
+// manager and two workers, one-container instances on the shared bridge). Suites whose checks hold for both are written once and run on each.
 import { labDown } from "./lab.ts";
 import type Docker from "dockerode";
 import { docker as suiteDocker, deploymentContainers, execIn } from "./docker.ts";
-import { clusterUp, taskOf } from "./cluster.ts";
+import { clusterUp, SHARED_BRIDGE_CONFIG, taskOf } from "./cluster.ts";
 import { LABEL } from "../../worker/docker/labels.ts";
 import { TestStack, type StackOptions } from "./stack.ts";
 
@@ -59,7 +59,12 @@ const swarm = (lab: string): EngineChoice => ({
     const cluster = await clusterUp(lab, 3);
     const manager = cluster.manager.docker;
     return {
-      start: (opts = {}) => TestStack.start({ ...opts, docker: manager, env: { ENGINE: "swarm", ...opts.env } }),
+      start: (opts = {}) =>
+        TestStack.start({
+          ...opts,
+          docker: manager,
+          env: { ENGINE: "swarm", SWARM_SHARED_BRIDGE: SHARED_BRIDGE_CONFIG, ...opts.env },
+        }),
       workloads: async (deployment) =>
         (await manager.listServices({ filters: { label: [`${LABEL.deployment}=${deployment}`] } })).map(
           (s) => s.Spec?.Labels ?? {},

@@ -7,7 +7,16 @@ import { loadWorkerConfig } from "../../infra/config.ts";
 import { createEngine } from "../../worker/engine/create.ts";
 import { createLogger } from "../../infra/logger.ts";
 import { testEnv } from "../support/env.ts";
-import { assigned, clusterUp, containerOf, eventually, leftovers, taskOf, type Cluster } from "../support/cluster.ts";
+import {
+  assigned,
+  clusterUp,
+  containerOf,
+  eventually,
+  leftovers,
+  SHARED_BRIDGE_CONFIG,
+  taskOf,
+  type Cluster,
+} from "../support/cluster.ts";
 
 const LAB = ownLab("swrm");
 const ROUTE_TOKEN = "route-token-0123456789abcdef0123456789";
@@ -22,6 +31,8 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
       docker: cluster.manager.docker,
       env: {
         ENGINE: "swarm",
+        SWARM_SHARED_BRIDGE: SHARED_BRIDGE_CONFIG,
+        ALLOWED_CAPABILITIES: "NET_BIND_SERVICE,NET_RAW",
         START_TIMEOUT_SECONDS: "8",
         TEAM_MAX_INSTANCES: "2",
         CHALLENGE_DOMAIN: "chals.example.org",
@@ -39,6 +50,12 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     await put("online", { image: WEB100.image, port: 80, egress: true });
     await put("on2", { image: WEB100.image, port: 80, placement: [`node.hostname==${cluster.hostname(2)}`] });
     await put("on3", { image: WEB100.image, port: 80, placement: [`node.hostname == ${cluster.hostname(3)}`] });
+    await put("raw2", {
+      image: WEB100.image,
+      port: 80,
+      cap_add: ["NET_RAW"],
+      placement: [`node.hostname==${cluster.hostname(2)}`],
+    });
     await put("nowhere", { image: WEB100.image, port: 80, placement: ["node.labels.tier==gpu"] });
     await put("ghost", { image: "ctf-instancer/not-on-any-node:1", port: 80 });
     await put("short", { image: WEB100.image, port: 80, ttl_seconds: 5 });
@@ -110,29 +127,41 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     const red = await assigned(stack, "red", "on2");
     const blue = await assigned(stack, "blue", "on3");
     const neighbour = await assigned(stack, "blue", "on2");
+    // NET_RAW could forge frames on a shared bridge: such an instance gets an overlay of its own.
+    const raw = await assigned(stack, "green", "raw2");
     const r = await containerOf(cluster, red.row.container_id);
     const b = await containerOf(cluster, blue.row.container_id);
     const n = await containerOf(cluster, neighbour.row.container_id);
-    expect(r.node).toBe(cluster.nodes[1]);
-    expect(n.node).toBe(cluster.nodes[1]);
+    const g = await containerOf(cluster, raw.row.container_id);
+    expect([r.node, n.node, g.node]).toEqual([cluster.nodes[1], cluster.nodes[1], cluster.nodes[1]]);
     expect(b.node).toBe(cluster.nodes[2]);
+    const shared = `ctfi-${stack.deployment}-shared-${SHARED_BRIDGE_CONFIG}`;
+    for (const one of [r, b, n]) expect(Object.keys(one.info.NetworkSettings.Networks)).toEqual([shared]);
+    expect(Object.keys(g.info.NetworkSettings.Networks)).toEqual([`ctfi-${stack.deployment}-${raw.row.id}`]);
     const addressesOf = (info: typeof b.info) => Object.values(info.NetworkSettings.Networks).map((n) => n.IPAddress);
     // BusyBox's static wget cannot resolve users here; nc speaks the HTTP request itself.
     const get = (ip: string) => ["sh", "-c", `printf 'GET /team.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 80`];
     const own = await r.exec(get(addressesOf(r.info)[0]!));
     expect(own.out).toMatch(/200 OK[\s\S]*\nred\n/);
-    for (const ip of [...addressesOf(b.info), ...addressesOf(n.info)]) {
-      const other = await r.exec(get(ip));
-      expect(other.out, `red reached blue at ${ip}`).not.toContain("blue");
-    }
+    for (const [from, team, to] of [
+      [r, "blue", [b, n, g]],
+      [g, "red", [r]],
+    ] as const)
+      for (const ip of to.flatMap((t) => addressesOf(t.info))) {
+        const other = await from.exec(get(ip));
+        expect(other.out, `reached ${team} at ${ip}`).not.toContain(`${team}\n`);
+      }
     // The lab's host (its bridge address, where the build proxy listens) stands for the world beyond a node.
     const beyond = ["sh", "-c", `nc -w 3 ${cluster.manager.labHost} 3128 </dev/null && echo reached`];
     expect((await r.exec(beyond)).out).not.toContain("reached");
+    expect((await g.exec(beyond)).out).not.toContain("reached");
     const online = await assigned(stack, "red", "online");
     const o = await containerOf(cluster, online.row.container_id);
     expect(o.node).toBe(cluster.nodes[EGRESS_NODE - 1]);
+    expect(Object.keys(o.info.NetworkSettings.Networks)).toEqual([shared]);
     expect((await o.exec(beyond)).out).toContain("reached");
     await stack.request("POST", "/remove", { body: { team_id: "red", challenge_id: "online" } });
+    await stack.request("POST", "/remove", { body: { team_id: "green", challenge_id: "raw2" } });
   });
 
   it("concurrent assigns of one team's challenge make one service; the team quota holds", async () => {
@@ -272,5 +301,32 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
       /not in a swarm/,
     );
     await expect(createEngine(swarmConfig, logger, cluster.nodes[1]!.docker)).rejects.toThrow(/not a manager/);
+    const bridged = loadWorkerConfig({ ...env, ENGINE: "swarm", SWARM_SHARED_BRIDGE: "no-such-config" });
+    await expect(createEngine(bridged, logger, cluster.manager.docker)).rejects.toThrow(
+      /SWARM_SHARED_BRIDGE names 'no-such-config', but the manager has no config-only network/,
+    );
+    expect(() => loadWorkerConfig({ ...env, SWARM_SHARED_BRIDGE: "-bad name" })).toThrow(/SWARM_SHARED_BRIDGE/);
+  });
+
+  it("a node without the shared bridge's config refuses the task: the instance fails at once, naming the node and the setting", async () => {
+    await cluster.manager.docker.createNetwork({
+      Name: "ctfi-mgronly",
+      ConfigOnly: true,
+    } as Docker.NetworkCreateOptions);
+    const unprepared = await TestStack.start({
+      docker: cluster.manager.docker,
+      env: { ENGINE: "swarm", SWARM_SHARED_BRIDGE: "ctfi-mgronly", START_TIMEOUT_SECONDS: "8" },
+    });
+    try {
+      const started = Date.now();
+      const res = await unprepared.request("POST", "/assign", { body: { team_id: "bare", challenge_id: "web100" } });
+      expect(res.status).toBe(502);
+      expect(res.body.error.message).toMatch(
+        /node ctfi-.+-[234] has no config-only network 'ctfi-mgronly' \(SWARM_SHARED_BRIDGE\)/,
+      );
+      expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      await unprepared.stop();
+    }
   });
 });

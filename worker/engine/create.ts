@@ -5,6 +5,7 @@ import { DockerEngine } from "../docker/engine.ts";
 import { SwarmEngine } from "../swarm/engine.ts";
 import { assertSwarmManager } from "../swarm/preflight.ts";
 import { loadRegistryAuths } from "../swarm/registry-auth.ts";
+import { ensureSharedBridge } from "../swarm/shared-bridge.ts";
 import type { Engine } from "./engine.ts";
 
 /**
@@ -18,12 +19,14 @@ export async function createEngine(
 ): Promise<Engine> {
   if (config.ENGINE === "swarm") {
     await assertSwarmManager(docker);
+    const shared = config.SWARM_SHARED_BRIDGE;
     return new SwarmEngine({
       docker,
       deployment: config.DEPLOYMENT_NAME,
       startTimeoutSeconds: config.START_TIMEOUT_SECONDS,
       stopGraceSeconds: config.STOP_TIMEOUT_SECONDS,
       registryAuths: config.REGISTRY_AUTH_FILE ? loadRegistryAuths(config.REGISTRY_AUTH_FILE) : undefined,
+      sharedBridge: shared ? await ensureSharedBridge(docker, config.DEPLOYMENT_NAME, shared) : undefined,
       logger,
     });
   }

@@ -18,6 +18,7 @@ import { containerWord, MAIN_CONTAINER } from "../../domain/challenge-shape.ts";
 import { SwarmDeathWatch } from "./death-watch.ts";
 import { registryOf, type RegistryAuth } from "./registry-auth.ts";
 import { ensureOverlay, removeOverlay } from "./networks.ts";
+import { fitsSharedBridge, missingConfigReason } from "./shared-bridge.ts";
 import { serviceSpec, type ServicePlan } from "./service-spec.ts";
 import {
   isUnscheduled,
@@ -46,6 +47,8 @@ export interface SwarmEngineOptions {
   pollMs?: number;
   /** Credentials by registry (REGISTRY_AUTH_FILE), sent with each service create for the image's registry. */
   registryAuths?: Map<string, RegistryAuth>;
+  /** The swarm network made from SWARM_SHARED_BRIDGE (shared-bridge.ts), for instances that fit it. */
+  sharedBridge?: string;
 }
 
 /** One service's state as a survey of the swarm saw it. */
@@ -57,8 +60,9 @@ export interface SurveyEntry {
 }
 
 /**
- * A Docker Swarm cluster, through one manager: each instance is one single-replica service on an overlay network
- * of its own, its port published in host mode on whichever node runs it. Its address names that node.
+ * A Docker Swarm cluster, through one manager: each container of an instance is one single-replica service, on an
+ * overlay network of the instance's own or, for one container, on the shared bridge when there is one; its ports
+ * are published in host mode on whichever node runs it, and its address names that node.
  */
 export class SwarmEngine implements Engine {
   private readonly docker: Docker;
@@ -71,7 +75,8 @@ export class SwarmEngine implements Engine {
 
   /** One service per container, all at once; resolves when every task runs with its ports bound. */
   async start(plan: StartPlan): Promise<StartedWorkload> {
-    const network = await ensureOverlay(this.docker, plan.labels);
+    const shared = this.opts.sharedBridge;
+    const network = shared && fitsSharedBridge(plan) ? shared : await ensureOverlay(this.docker, plan.labels);
     const running = new Map(
       await Promise.all(
         plan.containers.map(async (def) => {
@@ -265,6 +270,8 @@ function named(seen: Observation, container = MAIN_CONTAINER): Observation {
 
 /** A task that ended before it ran: a missing image is named as such (the node has no registry access to it). */
 function startFailure(plan: ServicePlan, reason: string, node: SwarmNode | undefined): string {
+  const unprepared = missingConfigReason(reason, nodeName(node));
+  if (unprepared) return unprepared;
   if (/no such image|pull access denied|manifest unknown|not found: manifest/i.test(reason))
     return `image '${plan.def.image}' is not available on node ${nodeName(node)}: ${reason}`;
   return /exited/.test(reason) ? `${reason} before its port accepted connections` : reason;

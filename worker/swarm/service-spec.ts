@@ -8,7 +8,7 @@ export const EGRESS_NODE_LABEL = "org.ctf-instancer.egress";
 
 const TMPFS_BYTES = 64 * 1024 * 1024;
 
-/** One container of a start, as one service on the instance's overlay. */
+/** One container of a start, as one service on the instance's network (its overlay, or the shared bridge). */
 export interface ServicePlan extends StartPlan {
   network: string;
   stopGraceSeconds: number;
@@ -57,8 +57,9 @@ export function serviceSpec(plan: ServicePlan): Docker.CreateServiceOptions {
       },
       RestartPolicy: { Condition: "none" },
       Placement: { Constraints: [...challenge.placement, egress] },
-      // The others reach it by its name.
-      Networks: [{ Target: plan.network, Aliases: [def.name] }],
+      // The others reach it by its name; a lone container has no others, and on the shared bridge a name would
+      // only tell its neighbours where it is.
+      Networks: [{ Target: plan.network, Aliases: plan.containers.length > 1 ? [def.name] : [] }],
       // Without a driver named, a service's log options are dropped silently.
       LogDriver: { Name: "json-file", Options: { "max-size": "1m", "max-file": "2" } },
     },
