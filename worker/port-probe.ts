@@ -2,14 +2,16 @@ import { connect } from "node:net";
 import { isOnLink } from "./on-link.ts";
 
 // Docker's userland proxy accepts on the published port even before the challenge listens, then closes at once.
-// Through it, a connection counts only if the peer sends data or keeps it open for HOLD_MS.
+// Through it, a connection counts only if the peer sends data or keeps it open for HOLD_MS. An http port is asked
+// for its front page, so a server that answers counts at once.
 const HOLD_MS = 50;
+const HTTP_ASK = "HEAD / HTTP/1.0\r\n\r\n";
 const RETRY_MS = 50;
 const DIRECT_TIMEOUT_MS = 300;
 
 type DirectResult = "open" | "refused" | "unreachable";
 
-function connectDirect(host: string, port: number): Promise<DirectResult> {
+function connectDirect(host: string, port: number, onConnect: () => void): Promise<DirectResult> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const finish = (result: DirectResult) => {
@@ -18,14 +20,17 @@ function connectDirect(host: string, port: number): Promise<DirectResult> {
       resolve(result);
     };
     const timer = setTimeout(() => finish("unreachable"), DIRECT_TIMEOUT_MS);
-    socket.once("connect", () => finish("open"));
+    socket.once("connect", () => {
+      onConnect();
+      finish("open");
+    });
     socket.once("error", (err: NodeJS.ErrnoException) =>
       finish(err.code === "ECONNREFUSED" ? "refused" : "unreachable"),
     );
   });
 }
 
-function connectAndHold(host: string, port: number): Promise<boolean> {
+function connectAndHold(host: string, port: number, http: boolean, onConnect: () => void): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     let settled = false;
@@ -39,6 +44,8 @@ function connectAndHold(host: string, port: number): Promise<boolean> {
     const timer = setTimeout(() => finish(false), 2000);
     socket.once("connect", () => {
       clearTimeout(timer);
+      onConnect();
+      if (http) socket.write(HTTP_ASK);
       setTimeout(() => finish(true), HOLD_MS);
     });
     socket.once("data", () => finish(true));
@@ -51,6 +58,8 @@ function connectAndHold(host: string, port: number): Promise<boolean> {
 export interface ProbeTarget {
   /** The container's own address on its network: exact, when this process can route to it. */
   direct: { host: string; port: number } | null;
+  /** Whether the port speaks HTTP (the exposure's protocol). */
+  http: boolean;
   /** The published port, reachable wherever the worker runs. */
   published: { host: string; port: number };
 }
@@ -64,13 +73,14 @@ export interface ProbeTarget {
 export class PortProber {
   private directUsable = true;
 
-  private async probeOnce(target: ProbeTarget): Promise<boolean> {
+  /** `onConnect` runs when a connection is accepted, before it is known to count (the hold). */
+  private async probeOnce(target: ProbeTarget, onConnect: () => void): Promise<boolean> {
     if (this.directUsable && target.direct && isOnLink(target.direct.host)) {
-      const result = await connectDirect(target.direct.host, target.direct.port);
+      const result = await connectDirect(target.direct.host, target.direct.port, onConnect);
       if (result !== "unreachable") return result === "open";
       this.directUsable = false;
     }
-    return connectAndHold(target.published.host, target.published.port);
+    return connectAndHold(target.published.host, target.published.port, target.http, onConnect);
   }
 
   /**
@@ -82,10 +92,16 @@ export class PortProber {
     const deadline = Date.now() + timeoutMs;
     let lastAliveCheck = 0;
     for (;;) {
-      if (await this.probeOnce(target)) {
-        // A container that exited freed its host port, which another container may have been given at once: an
-        // answer counts only if this container still runs after it (while it runs, the port is its own).
-        const exited = await alive();
+      // A container that exited freed its host port, which another container may have been given at once: an
+      // answer counts only if this container still runs after it (while it runs, the port is its own). Asked as
+      // soon as the connection is accepted, so the question overlaps the hold.
+      let afterAnswer: Promise<string | null> | null = null;
+      const served = await this.probeOnce(target, () => {
+        afterAnswer = alive();
+        afterAnswer.catch(() => {}); // awaited below when the answer counts; dropped otherwise
+      });
+      if (served) {
+        const exited = await (afterAnswer ?? alive());
         if (exited) throw new Error(`${exited} before its port accepted connections`);
         return;
       }

@@ -32,7 +32,8 @@ describe("the start processor behind the engine interface", () => {
     await upsertChallenge(db, "web100", WEB100);
     server = createServer((socket) => {
       probed++;
-      socket.write("hello");
+      socket.resume(); // reads what the probe sends, so the close it sends after is seen
+      socket.end("hello");
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     serverPort = (server.address() as { port: number }).port;

@@ -15,7 +15,7 @@ describe("port probe", () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const target = () => ({ direct: null, published: { host: "127.0.0.1", port } });
+  const target = () => ({ direct: null, published: { host: "127.0.0.1", port }, http: false });
 
   it("an answer on the port does not count once the container has exited", async () => {
     const probe = new PortProber().waitForPort(target(), 2000, async () => "container exited (exit code 0)");
@@ -24,5 +24,37 @@ describe("port probe", () => {
 
   it("an answer counts while the container runs", async () => {
     await expect(new PortProber().waitForPort(target(), 2000, async () => null)).resolves.toBeUndefined();
+  });
+
+  it("an http port is asked for its front page, and counts when it answers", async () => {
+    const asked: string[] = [];
+    const web = createServer((socket) =>
+      socket.once("data", (d) => {
+        asked.push(d.toString().split("\r\n")[0]!);
+        socket.end("HTTP/1.0 200 OK\r\n\r\n");
+      }),
+    );
+    await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
+    const published = { host: "127.0.0.1", port: (web.address() as { port: number }).port };
+    try {
+      await new PortProber().waitForPort({ direct: null, published, http: true }, 2000, async () => null);
+      expect(asked).toEqual(["HEAD / HTTP/1.0"]);
+    } finally {
+      await new Promise((resolve) => web.close(resolve));
+    }
+  });
+
+  it("a port that accepts and closes at once (a proxy with nothing behind it) is not served, http or not", async () => {
+    const proxy = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const published = { host: "127.0.0.1", port: (proxy.address() as { port: number }).port };
+    try {
+      for (const http of [false, true])
+        await expect(
+          new PortProber().waitForPort({ direct: null, published, http }, 1000, async () => null),
+        ).rejects.toThrow(/port did not accept connections within 1 s/);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });

@@ -133,8 +133,10 @@ async function bringUp(deps: WorkerDeps, row: InstanceRow, challenge: ChallengeR
   await Promise.all(
     workload.endpoints.map((e) =>
       deps.prober
-        .waitForPort({ direct: e.direct, published: e.probeAt }, config.START_TIMEOUT_SECONDS * 1000, () =>
-          exitOf(engine, row.id),
+        .waitForPort(
+          { direct: e.direct, published: e.probeAt, http: e.protocol === "http" },
+          config.START_TIMEOUT_SECONDS * 1000,
+          () => exitOf(engine, row.id),
         )
         .catch((err: Error) => {
           throw new PermanentStartError(err.message);

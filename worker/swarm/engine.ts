@@ -20,6 +20,7 @@ import { registryOf, type RegistryAuth } from "./registry-auth.ts";
 import { ensureOverlay, removeOverlay } from "./networks.ts";
 import { fitsSharedBridge, missingConfigReason } from "./shared-bridge.ts";
 import { serviceSpec, type ServicePlan } from "./service-spec.ts";
+import { StartPoller } from "./start-poller.ts";
 import {
   isUnscheduled,
   newestTask,
@@ -31,8 +32,6 @@ import {
   type SwarmNode,
   type SwarmTask,
 } from "./tasks.ts";
-
-const TASK_POLL_MS = 100;
 
 export interface SwarmEngineOptions {
   /** A client of a manager node. */
@@ -67,10 +66,12 @@ export interface SurveyEntry {
 export class SwarmEngine implements Engine {
   private readonly docker: Docker;
   private readonly opts: SwarmEngineOptions;
+  private readonly starts: StartPoller;
 
   constructor(opts: SwarmEngineOptions) {
     this.docker = opts.docker;
     this.opts = opts;
+    this.starts = new StartPoller(opts.docker);
   }
 
   /** One service per container, all at once; resolves when every task runs with its ports bound. */
@@ -125,8 +126,7 @@ export class SwarmEngine implements Engine {
     const deadline = Date.now() + this.opts.startTimeoutSeconds * 1000;
     const ports = plan.exposures.filter((e) => e.container === plan.def.name).map((e) => e.port);
     for (;;) {
-      const task = newestTask(await this.tasksOf([serviceId]));
-      const node = task?.NodeID ? await this.node(task.NodeID) : undefined;
+      const { task, node } = await this.starts.next(serviceId);
       if (task && node && task.Status?.State === "running" && ports.every((p) => publishedPort(task, p)))
         return { task, node };
       const seen = named(observeTask(task, node), plan.def.name);
@@ -139,7 +139,6 @@ export class SwarmEngine implements Engine {
             : `the task did not run within ${timeout}s (state ${task?.Status?.State} on node ${nodeName(node)})`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, TASK_POLL_MS));
     }
   }
 

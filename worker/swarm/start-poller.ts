@@ -1,0 +1,69 @@
+import type Docker from "dockerode";
+import { newestTask, type SwarmNode, type SwarmTask } from "./tasks.ts";
+
+const TICK_MS = 25;
+/** A node going down mid-start is seen within this; nodes are marked down 10–15 s after they stop anyway. */
+const NODES_MAX_AGE_MS = 1000;
+
+export interface StartLook {
+  task: SwarmTask | null;
+  node: SwarmNode | undefined;
+}
+
+type Waiter = { resolve: (look: StartLook) => void; reject: (err: unknown) => void };
+
+/**
+ * Watches the tasks of services being started. The manager has no task events on the supported engines and learns
+ * a task's state on its dispatcher's 100 ms ticks, so a start is seen by polling; one listing per tick serves every
+ * start waiting at that moment, and the node list is read at most once a second, so a burst of starts costs the
+ * manager what one start does.
+ */
+export class StartPoller {
+  private readonly docker: Docker;
+  private readonly waiting = new Map<string, Waiter[]>();
+  private timer: NodeJS.Timeout | null = null;
+  private nodes = new Map<string, SwarmNode>();
+  private nodesReadAt = 0;
+
+  constructor(docker: Docker) {
+    this.docker = docker;
+  }
+
+  /** The service's newest task and its node, as the next tick sees them. */
+  next(serviceId: string): Promise<StartLook> {
+    return new Promise((resolve, reject) => {
+      const list = this.waiting.get(serviceId) ?? [];
+      list.push({ resolve, reject });
+      this.waiting.set(serviceId, list);
+      this.timer ??= setTimeout(() => void this.tick(), TICK_MS);
+    });
+  }
+
+  private async tick(): Promise<void> {
+    const batch = new Map(this.waiting);
+    this.waiting.clear();
+    try {
+      const tasks = (await this.docker.listTasks({ filters: { service: [...batch.keys()] } })) as SwarmTask[];
+      const nodes = await this.currentNodes(tasks);
+      for (const [serviceId, waiters] of batch) {
+        const task = newestTask(tasks.filter((t) => t.ServiceID === serviceId));
+        const look = { task, node: task?.NodeID ? nodes.get(task.NodeID) : undefined };
+        for (const w of waiters) w.resolve(look);
+      }
+    } catch (err) {
+      for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
+    } finally {
+      this.timer = this.waiting.size > 0 ? setTimeout(() => void this.tick(), TICK_MS) : null;
+    }
+  }
+
+  /** The node list, read again when it is old or a task names a node it lacks. */
+  private async currentNodes(tasks: SwarmTask[]): Promise<Map<string, SwarmNode>> {
+    const unknown = tasks.some((t) => t.NodeID && !this.nodes.has(t.NodeID));
+    if (unknown || Date.now() - this.nodesReadAt > NODES_MAX_AGE_MS) {
+      this.nodes = new Map(((await this.docker.listNodes()) as SwarmNode[]).map((n) => [n.ID!, n]));
+      this.nodesReadAt = Date.now();
+    }
+    return this.nodes;
+  }
+}
