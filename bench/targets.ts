@@ -1,6 +1,6 @@
 // What a benchmark runs on: the suite's Docker engine (ENGINE=docker, the default) or a swarm of the bench's own
-// lab (ENGINE=swarm: a drained manager and two workers). Each gives the instancer's stack options and the raw
-// baseline on the same engine: start the same image with a published port, then take it away.
+// lab (ENGINE=swarm: a drained manager and two workers, the shared bridge set up). Each gives the instancer's stack
+// options and the raw baseline on the same engine: start the same image with a published port, then take it away.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
