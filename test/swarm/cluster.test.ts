@@ -301,6 +301,9 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
       /not in a swarm/,
     );
     await expect(createEngine(swarmConfig, logger, cluster.nodes[1]!.docker)).rejects.toThrow(/not a manager/);
+    // A restarted worker finds the shared bridge its deployment made before.
+    const again = loadWorkerConfig({ ...env, ENGINE: "swarm", SWARM_SHARED_BRIDGE: SHARED_BRIDGE_CONFIG });
+    await expect(createEngine(again, logger, cluster.manager.docker)).resolves.toBeDefined();
     const bridged = loadWorkerConfig({ ...env, ENGINE: "swarm", SWARM_SHARED_BRIDGE: "no-such-config" });
     await expect(createEngine(bridged, logger, cluster.manager.docker)).rejects.toThrow(
       /SWARM_SHARED_BRIDGE names 'no-such-config', but the manager has no config-only network/,
