@@ -7,6 +7,8 @@ import { loadWorkerConfig } from "../../infra/config.ts";
 import { createEngine } from "../../worker/engine/create.ts";
 import { createLogger } from "../../infra/logger.ts";
 import { testEnv } from "../support/env.ts";
+import { TestGateway } from "../gateway/support/gateway.ts";
+import { ROUTE_TOKEN, ROUTING_ENV, viaGateway } from "../gateway/support/routing.ts";
 import {
   assigned,
   clusterUp,
@@ -19,12 +21,12 @@ import {
 } from "../support/cluster.ts";
 
 const LAB = ownLab("swrm");
-const ROUTE_TOKEN = "route-token-0123456789abcdef0123456789";
 const EGRESS_NODE = 4;
 
 describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
   let cluster: Cluster;
   let stack: TestStack;
+  let gateway: TestGateway;
   beforeAll(async () => {
     cluster = await clusterUp(LAB, 4, EGRESS_NODE);
     stack = await TestStack.start({
@@ -35,9 +37,12 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
         ALLOWED_CAPABILITIES: "NET_BIND_SERVICE,NET_RAW",
         START_TIMEOUT_SECONDS: "8",
         TEAM_MAX_INSTANCES: "2",
-        CHALLENGE_DOMAIN: "chals.example.org",
-        GATEWAY_ROUTE_TOKEN: ROUTE_TOKEN,
+        ...ROUTING_ENV,
       },
+    });
+    gateway = await TestGateway.start({
+      upstreamPort: Number(new URL(stack.url).port),
+      env: { CHALLENGE_DOMAIN: ROUTING_ENV.CHALLENGE_DOMAIN, GATEWAY_ROUTE_TOKEN: ROUTE_TOKEN },
     });
     const put = (id: string, body: object) => stack.request("PUT", `/challenges/${id}`, { body });
     await put("locked", {
@@ -61,6 +66,7 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     await put("short", { image: WEB100.image, port: 80, ttl_seconds: 5 });
   });
   afterAll(async () => {
+    await gateway?.stop();
     await stack?.stop();
     await labDown(LAB);
   });
@@ -75,14 +81,14 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     const page = await fetch(`${answer.container_address}/team.txt`);
     expect(await page.text()).toBe("alpha\n");
 
-    // Its web name leads the gateway to the node that runs it.
+    // Its web name leads the gateway to the node that runs it, and the gateway serves it from there.
     const route = new URL(answer.endpoints[0].url).hostname.split(".")[0]!;
     const lookup = await stack.request("GET", `/routes/${route}`, {
       token: null,
       headers: { "x-gateway-token": ROUTE_TOKEN },
     });
     expect(lookup.body.upstream).toBe(`${node.host}:${row.host_port}`);
-    expect(await (await fetch(`http://${lookup.body.upstream}/team.txt`)).text()).toBe("alpha\n");
+    expect((await viaGateway(gateway.httpPort, route)).body).toBe("alpha\n");
 
     const removed = await stack.request("POST", "/remove", { body: { team_id: "alpha", challenge_id: "web100" } });
     expect(removed.status).toBe(200);
