@@ -3,7 +3,8 @@ import { isOnLink } from "./on-link.ts";
 
 // Docker's userland proxy accepts on the published port even before the challenge listens, then closes at once.
 // Through it, a connection counts only if the peer sends data or keeps it open for HOLD_MS. An http port is asked
-// for its front page, so a server that answers counts at once.
+// for its front page, so a server that answers counts at once; one that closes on the question (a TCP service
+// whose protocol was left at its default) is asked nothing after that.
 const HOLD_MS = 50;
 const HTTP_ASK = "HEAD / HTTP/1.0\r\n\r\n";
 const RETRY_MS = 50;
@@ -30,28 +31,33 @@ function connectDirect(host: string, port: number, onConnect: () => void): Promi
   });
 }
 
-function connectAndHold(host: string, port: number, http: boolean, onConnect: () => void): Promise<boolean> {
+/** served; closed: accepted, then closed with nothing said; no: not accepted. */
+type HeldResult = "served" | "closed" | "no";
+
+function connectAndHold(host: string, port: number, ask: boolean, onConnect: () => void): Promise<HeldResult> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     let settled = false;
-    const finish = (ok: boolean) => {
+    let accepted = false;
+    const finish = (result: HeldResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve(ok);
+      resolve(result);
     };
-    const timer = setTimeout(() => finish(false), 2000);
+    const timer = setTimeout(() => finish("no"), 2000);
     socket.once("connect", () => {
       clearTimeout(timer);
+      accepted = true;
       onConnect();
-      if (http) socket.write(HTTP_ASK);
-      setTimeout(() => finish(true), HOLD_MS);
+      if (ask) socket.write(HTTP_ASK);
+      setTimeout(() => finish("served"), HOLD_MS);
     });
-    socket.once("data", () => finish(true));
-    socket.once("end", () => finish(false));
-    socket.once("close", () => finish(false));
-    socket.once("error", () => finish(false));
+    socket.once("data", () => finish("served"));
+    socket.once("end", () => finish(accepted ? "closed" : "no"));
+    socket.once("close", () => finish(accepted ? "closed" : "no"));
+    socket.once("error", () => finish("no"));
   });
 }
 
@@ -74,13 +80,13 @@ export class PortProber {
   private directUsable = true;
 
   /** `onConnect` runs when a connection is accepted, before it is known to count (the hold). */
-  private async probeOnce(target: ProbeTarget, onConnect: () => void): Promise<boolean> {
+  private async probeOnce(target: ProbeTarget, ask: boolean, onConnect: () => void): Promise<HeldResult> {
     if (this.directUsable && target.direct && isOnLink(target.direct.host)) {
       const result = await connectDirect(target.direct.host, target.direct.port, onConnect);
-      if (result !== "unreachable") return result === "open";
+      if (result !== "unreachable") return result === "open" ? "served" : "no";
       this.directUsable = false;
     }
-    return connectAndHold(target.published.host, target.published.port, target.http, onConnect);
+    return connectAndHold(target.published.host, target.published.port, ask, onConnect);
   }
 
   /**
@@ -91,25 +97,30 @@ export class PortProber {
   async waitForPort(target: ProbeTarget, timeoutMs: number, alive: () => Promise<string | null>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastAliveCheck = 0;
+    let ask = target.http;
     for (;;) {
       // A container that exited freed its host port, which another container may have been given at once: an
-      // answer counts only if this container still runs after it (while it runs, the port is its own). Asked as
-      // soon as the connection is accepted, so the question overlaps the hold.
-      let afterAnswer: Promise<string | null> | null = null;
-      const served = await this.probeOnce(target, () => {
-        afterAnswer = alive();
-        afterAnswer.catch(() => {}); // awaited below when the answer counts; dropped otherwise
+      // answer counts only if this container still runs after it (while it runs, the port is its own). The
+      // question is put when the connection is accepted, so it overlaps the hold, unless one was put in the
+      // last second (a proxy accepts every attempt): then it is put after the answer.
+      const check: { exited?: Promise<string | null> } = {};
+      const put = () => {
+        lastAliveCheck = Date.now();
+        check.exited = alive();
+        check.exited.catch(() => {}); // awaited below, or dropped when the attempt neither counts nor fails
+      };
+      const result = await this.probeOnce(target, ask, () => {
+        if (Date.now() - lastAliveCheck > 1000) put();
       });
-      if (served) {
-        const exited = await (afterAnswer ?? alive());
+      if (result === "served") {
+        const exited = await (check.exited ?? alive());
         if (exited) throw new Error(`${exited} before its port accepted connections`);
         return;
       }
-      if (Date.now() - lastAliveCheck > 1000) {
-        lastAliveCheck = Date.now();
-        const exited = await alive();
-        if (exited) throw new Error(`${exited} before its port accepted connections`);
-      }
+      if (result === "closed") ask = false;
+      if (!check.exited && Date.now() - lastAliveCheck > 1000) put();
+      const exited = await check.exited;
+      if (exited) throw new Error(`${exited} before its port accepted connections`);
       if (Date.now() >= deadline)
         throw new Error(`port did not accept connections within ${Math.round(timeoutMs / 1000)} s`);
       await new Promise((r) => setTimeout(r, RETRY_MS));

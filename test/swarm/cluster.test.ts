@@ -6,6 +6,8 @@ import { holdAnswersToDocument } from "../api/openapi-check.ts";
 import { loadWorkerConfig } from "../../infra/config.ts";
 import { createEngine } from "../../worker/engine/create.ts";
 import { createLogger } from "../../infra/logger.ts";
+import { StartPoller } from "../../worker/swarm/start-poller.ts";
+import { sharedBridgeName } from "../../worker/swarm/shared-bridge.ts";
 import { testEnv } from "../support/env.ts";
 import { TestGateway } from "../gateway/support/gateway.ts";
 import { ROUTE_TOKEN, ROUTING_ENV, viaGateway } from "../gateway/support/routing.ts";
@@ -141,7 +143,7 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     const g = await containerOf(cluster, raw.row.container_id);
     expect([r.node, n.node, g.node]).toEqual([cluster.nodes[1], cluster.nodes[1], cluster.nodes[1]]);
     expect(b.node).toBe(cluster.nodes[2]);
-    const shared = `ctfi-${stack.deployment}-shared-${SHARED_BRIDGE_CONFIG}`;
+    const shared = sharedBridgeName(SHARED_BRIDGE_CONFIG);
     for (const one of [r, b, n]) expect(Object.keys(one.info.NetworkSettings.Networks)).toEqual([shared]);
     expect(Object.keys(g.info.NetworkSettings.Networks)).toEqual([`ctfi-${stack.deployment}-${raw.row.id}`]);
     const addressesOf = (info: typeof b.info) => Object.values(info.NetworkSettings.Networks).map((n) => n.IPAddress);
@@ -149,14 +151,19 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     const get = (ip: string) => ["sh", "-c", `printf 'GET /team.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 80`];
     const own = await r.exec(get(addressesOf(r.info)[0]!));
     expect(own.out).toMatch(/200 OK[\s\S]*\nred\n/);
+    // Each node's shared bridge has the same subnet: another node's address may be a container of this node, or
+    // this one itself. Whatever answers at another team's address must be nobody, or the asking team's own.
     for (const [from, team, to] of [
-      [r, "blue", [b, n, g]],
-      [g, "red", [r]],
+      [r, "red", [b, n, g]],
+      [g, "green", [r]],
     ] as const)
       for (const ip of to.flatMap((t) => addressesOf(t.info))) {
-        const other = await from.exec(get(ip));
-        expect(other.out, `reached ${team} at ${ip}`).not.toContain(`${team}\n`);
+        const body = (await from.exec(get(ip))).out.split("\r\n\r\n")[1];
+        expect([undefined, `${team}\n`], `${team} reached another team at ${ip}`).toContain(body);
       }
+    // No IPv6 on the shared bridge either, where icc=false would not filter it on this engine.
+    const inet6 = ["sh", "-c", "grep -v ' lo$' /proc/net/if_inet6 || true"];
+    for (const one of [r, n]) expect((await one.exec(inet6)).out.trim()).toBe("");
     // The lab's host (its bridge address, where the build proxy listens) stands for the world beyond a node.
     const beyond = ["sh", "-c", `nc -w 3 ${cluster.manager.labHost} 3128 </dev/null && echo reached`];
     expect((await r.exec(beyond)).out).not.toContain("reached");
@@ -310,11 +317,67 @@ describe("ENGINE=swarm on a cluster of a manager and three workers", () => {
     // A restarted worker finds the shared bridge its deployment made before.
     const again = loadWorkerConfig({ ...env, ENGINE: "swarm", SWARM_SHARED_BRIDGE: SHARED_BRIDGE_CONFIG });
     await expect(createEngine(again, logger, cluster.manager.docker)).resolves.toBeDefined();
+    const named = sharedBridgeName(SHARED_BRIDGE_CONFIG);
+    const found = await cluster.manager.docker.listNetworks({ filters: { name: [named] } });
+    expect(found.filter((n) => n.Name === named)).toHaveLength(1);
     const bridged = loadWorkerConfig({ ...env, ENGINE: "swarm", SWARM_SHARED_BRIDGE: "no-such-config" });
     await expect(createEngine(bridged, logger, cluster.manager.docker)).rejects.toThrow(
       /SWARM_SHARED_BRIDGE names 'no-such-config', but the manager has no config-only network/,
     );
     expect(() => loadWorkerConfig({ ...env, SWARM_SHARED_BRIDGE: "-bad name" })).toThrow(/SWARM_SHARED_BRIDGE/);
+  });
+
+  it("a service removed while it starts fails only its own start, not the others looked at with it", async () => {
+    const manager = cluster.manager.docker;
+    const make = async (name: string) =>
+      (
+        await manager.createService(undefined as unknown as Docker.AuthConfig, {
+          Name: `${stack.deployment}-${name}`,
+          Labels: { "org.ctf-instancer.deployment": stack.deployment },
+          TaskTemplate: { ContainerSpec: { Image: WEB100.image }, RestartPolicy: { Condition: "none" } },
+          Mode: { Replicated: { Replicas: 1 } },
+        })
+      ).id;
+    const [kept, removed] = [await make("kept"), await make("removed")];
+    const poller = new StartPoller(manager);
+    const first = await Promise.all([poller.next(kept), poller.next(removed)]);
+    expect(first.map((l) => l.task?.ServiceID)).toEqual([kept, removed]);
+    await manager.getService(removed).remove();
+    const [keptLook, removedLook] = await Promise.allSettled([poller.next(kept), poller.next(removed)]);
+    expect(keptLook).toMatchObject({ status: "fulfilled", value: { task: { ServiceID: kept } } });
+    expect(removedLook).toMatchObject({
+      status: "rejected",
+      reason: { name: "PermanentStartError", message: "the service was removed while it started" },
+    });
+    await manager.getService(kept).remove();
+  });
+
+  it("a shared bridge removed under a running worker (a network prune) is made again at the next start", async () => {
+    // A config of its own, so its network can go while the other tests' instances hold theirs.
+    for (const node of cluster.nodes)
+      await node.docker.createNetwork({
+        Name: "ctfi-prune",
+        ConfigOnly: true,
+        IPAM: { Config: [{ Subnet: "10.216.0.0/24" }] },
+        Options: { "com.docker.network.bridge.enable_icc": "false" },
+      } as Docker.NetworkCreateOptions);
+    const pruned = await TestStack.start({
+      docker: cluster.manager.docker,
+      env: { ENGINE: "swarm", SWARM_SHARED_BRIDGE: "ctfi-prune", START_TIMEOUT_SECONDS: "8" },
+    });
+    try {
+      const network = sharedBridgeName("ctfi-prune");
+      await cluster.manager.docker.getNetwork(network).remove();
+      const res = await pruned.request("POST", "/assign", { body: { team_id: "prune", challenge_id: "web100" } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const row = (await pruned.api.deps.db.query("SELECT container_id FROM instances WHERE team_id = 'prune'"))
+        .rows[0];
+      const { info } = await containerOf(cluster, row.container_id);
+      expect(Object.keys(info.NetworkSettings.Networks)).toEqual([network]);
+      await pruned.request("POST", "/remove", { body: { team_id: "prune", challenge_id: "web100" } });
+    } finally {
+      await pruned.stop();
+    }
   });
 
   it("a node without the shared bridge's config refuses the task: the instance fails at once, naming the node and the setting", async () => {

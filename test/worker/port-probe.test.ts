@@ -44,17 +44,37 @@ describe("port probe", () => {
     }
   });
 
-  it("a port that accepts and closes at once (a proxy with nothing behind it) is not served, http or not", async () => {
+  it("a port that accepts and closes at once (a proxy with nothing behind it) is not served, http or not; the container is asked about once a second, not at every attempt", async () => {
     const proxy = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     const published = { host: "127.0.0.1", port: (proxy.address() as { port: number }).port };
     try {
-      for (const http of [false, true])
-        await expect(
-          new PortProber().waitForPort({ direct: null, published, http }, 1000, async () => null),
-        ).rejects.toThrow(/port did not accept connections within 1 s/);
+      for (const http of [false, true]) {
+        let asked = 0;
+        const alive = async () => {
+          asked++;
+          return null;
+        };
+        await expect(new PortProber().waitForPort({ direct: null, published, http }, 1500, alive)).rejects.toThrow(
+          /port did not accept connections within 2 s/,
+        );
+        expect(asked).toBeLessThanOrEqual(3);
+      }
     } finally {
       await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
+  it("a TCP service left at the default protocol, which closes on the http question, still counts: it is asked nothing after", async () => {
+    const strict = createServer((socket) => socket.once("data", () => socket.destroy()));
+    await new Promise<void>((resolve) => strict.listen(0, "127.0.0.1", resolve));
+    const published = { host: "127.0.0.1", port: (strict.address() as { port: number }).port };
+    try {
+      await expect(
+        new PortProber().waitForPort({ direct: null, published, http: true }, 2000, async () => null),
+      ).resolves.toBeUndefined();
+    } finally {
+      await new Promise((resolve) => strict.close(resolve));
     }
   });
 });

@@ -26,7 +26,7 @@ export async function createEngine(
       startTimeoutSeconds: config.START_TIMEOUT_SECONDS,
       stopGraceSeconds: config.STOP_TIMEOUT_SECONDS,
       registryAuths: config.REGISTRY_AUTH_FILE ? loadRegistryAuths(config.REGISTRY_AUTH_FILE) : undefined,
-      sharedBridge: shared ? await ensureSharedBridge(docker, config.DEPLOYMENT_NAME, shared) : undefined,
+      sharedBridge: shared ? { config: shared, network: await ensureSharedBridge(docker, shared) } : undefined,
       logger,
     });
   }

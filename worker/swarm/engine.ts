@@ -18,7 +18,7 @@ import { containerWord, MAIN_CONTAINER } from "../../domain/challenge-shape.ts";
 import { SwarmDeathWatch } from "./death-watch.ts";
 import { registryOf, type RegistryAuth } from "./registry-auth.ts";
 import { ensureOverlay, removeOverlay } from "./networks.ts";
-import { fitsSharedBridge, missingConfigReason } from "./shared-bridge.ts";
+import { ensureSharedBridge, fitsSharedBridge, missingConfigReason } from "./shared-bridge.ts";
 import { serviceSpec, type ServicePlan } from "./service-spec.ts";
 import { StartPoller } from "./start-poller.ts";
 import {
@@ -46,8 +46,8 @@ export interface SwarmEngineOptions {
   pollMs?: number;
   /** Credentials by registry (REGISTRY_AUTH_FILE), sent with each service create for the image's registry. */
   registryAuths?: Map<string, RegistryAuth>;
-  /** The swarm network made from SWARM_SHARED_BRIDGE (shared-bridge.ts), for instances that fit it. */
-  sharedBridge?: string;
+  /** SWARM_SHARED_BRIDGE and the swarm network made from it (shared-bridge.ts), for instances that fit it. */
+  sharedBridge?: { config: string; network: string };
 }
 
 /** One service's state as a survey of the swarm saw it. */
@@ -77,7 +77,7 @@ export class SwarmEngine implements Engine {
   /** One service per container, all at once; resolves when every task runs with its ports bound. */
   async start(plan: StartPlan): Promise<StartedWorkload> {
     const shared = this.opts.sharedBridge;
-    const network = shared && fitsSharedBridge(plan) ? shared : await ensureOverlay(this.docker, plan.labels);
+    const network = shared && fitsSharedBridge(plan) ? shared.network : await ensureOverlay(this.docker, plan.labels);
     const running = new Map(
       await Promise.all(
         plan.containers.map(async (def) => {
@@ -94,7 +94,7 @@ export class SwarmEngine implements Engine {
         ...exposure,
         answersAt: { host: nodePublicHost(node), port },
         probeAt: { host: nodeAddress(node), port },
-        // The task's overlay address is not routable from the worker.
+        // The task's own address (overlay, or a node's shared bridge) is not routable from the worker.
         direct: null,
       };
     });
@@ -112,6 +112,10 @@ export class SwarmEngine implements Engine {
     try {
       return await create();
     } catch (err) {
+      if (this.sharedBridgeGone(plan, err)) {
+        await ensureSharedBridge(this.docker, this.opts.sharedBridge!.config);
+        return create();
+      }
       if (!isConflict(err)) throw err;
     }
     const existing = (await this.docker.getService(spec.Name!).inspect()) as { ID: string };
@@ -119,6 +123,14 @@ export class SwarmEngine implements Engine {
     // Its task ended (a restart after a death): a service without restart policy never runs again, so anew.
     await this.removeService(existing.ID);
     return create();
+  }
+
+  /** The shared bridge was removed under the running worker (a network prune on the manager): made again. */
+  private sharedBridgeGone(plan: ServicePlan, err: unknown): boolean {
+    // The manager answers 500, "network … not found".
+    return (
+      plan.network === this.opts.sharedBridge?.network && String(err).includes(`network ${plan.network} not found`)
+    );
   }
 
   /** Waits until the service's task runs with its ports bound, or fails with the swarm's reason. */

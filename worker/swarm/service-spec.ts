@@ -57,8 +57,8 @@ export function serviceSpec(plan: ServicePlan): Docker.CreateServiceOptions {
       },
       RestartPolicy: { Condition: "none" },
       Placement: { Constraints: [...challenge.placement, egress] },
-      // The others reach it by its name; a lone container has no others, and on the shared bridge a name would
-      // only tell its neighbours where it is.
+      // The others reach it by its name. A lone container has no others, and on the shared bridge one name for
+      // every team's container would resolve to all of them.
       Networks: [{ Target: plan.network, Aliases: plan.containers.length > 1 ? [def.name] : [] }],
       // Without a driver named, a service's log options are dropped silently.
       LogDriver: { Name: "json-file", Options: { "max-size": "1m", "max-file": "2" } },

@@ -3,7 +3,7 @@ import type { StartPlan } from "../engine/engine.ts";
 import { isConflict } from "../docker/errors.ts";
 
 /** Capabilities that would let a container forge or sniff frames on a bridge it shares with other teams. */
-const LINK_LAYER_CAPABILITIES = ["NET_RAW", "NET_ADMIN"];
+const LINK_LAYER_CAPABILITIES = ["NET_RAW", "NET_ADMIN", "SYS_ADMIN", "ALL"];
 
 /**
  * Whether an instance may run on the shared bridge instead of an overlay of its own: one container (several need a
@@ -21,8 +21,11 @@ export function fitsSharedBridge(plan: StartPlan): boolean {
  * node, not from the swarm's pool. Attaching a task to it costs what the default bridge costs, not an overlay's
  * setup on the node. Checked at start on the manager, which should hold the config as every node does: a name that
  * is not a config-only network there is a setup error, told at once.
+ *
+ * One network per config, whatever the deployment: two networks from one config would claim the same subnet and
+ * bridge on a node, and the second one's tasks would be refused there.
  */
-export async function ensureSharedBridge(docker: Docker, deployment: string, config: string): Promise<string> {
+export async function ensureSharedBridge(docker: Docker, config: string): Promise<string> {
   const found = (await docker.listNetworks({ filters: { name: [config] } })) as {
     Name: string;
     ConfigOnly?: boolean;
@@ -32,9 +35,9 @@ export async function ensureSharedBridge(docker: Docker, deployment: string, con
       `SWARM_SHARED_BRIDGE names '${config}', but the manager has no config-only network of that name; ` +
         "create it on every node (docs/swarm.md, 'The shared bridge')",
     );
-  const name = `ctfi-${deployment}-shared-${config}`;
+  const name = sharedBridgeName(config);
   try {
-    // Swarm refuses labels on a network made from a config: the name is what ties it to the deployment.
+    // Swarm refuses labels on a network made from a config; no deployment owns it, and none removes it.
     await docker.createNetwork({
       Name: name,
       Driver: "bridge",
@@ -47,6 +50,8 @@ export async function ensureSharedBridge(docker: Docker, deployment: string, con
   }
   return name;
 }
+
+export const sharedBridgeName = (config: string) => `ctfi-shared-${config}`;
 
 /** A task refused because its node lacks the config: named as the setup problem it is. */
 export function missingConfigReason(reason: string, node: string): string | null {

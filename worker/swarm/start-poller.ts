@@ -1,7 +1,11 @@
 import type Docker from "dockerode";
+import { PermanentStartError } from "../engine/engine.ts";
+import { isNotFound } from "../docker/errors.ts";
 import { newestTask, type SwarmNode, type SwarmTask } from "./tasks.ts";
 
 const TICK_MS = 25;
+/** A manager that does not answer a listing in this long fails the starts waiting on it, which are retried. */
+const LOOK_TIMEOUT_MS = 10_000;
 /** A node going down mid-start is seen within this; nodes are marked down 10–15 s after they stop anyway. */
 const NODES_MAX_AGE_MS = 1000;
 
@@ -43,17 +47,35 @@ export class StartPoller {
     const batch = new Map(this.waiting);
     this.waiting.clear();
     try {
-      const tasks = (await this.docker.listTasks({ filters: { service: [...batch.keys()] } })) as SwarmTask[];
-      const nodes = await this.currentNodes(tasks);
-      for (const [serviceId, waiters] of batch) {
-        const task = newestTask(tasks.filter((t) => t.ServiceID === serviceId));
-        const look = { task, node: task?.NodeID ? nodes.get(task.NodeID) : undefined };
-        for (const w of waiters) w.resolve(look);
-      }
+      await withTimeout(this.look(batch), LOOK_TIMEOUT_MS);
     } catch (err) {
       for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
     } finally {
       this.timer = this.waiting.size > 0 ? setTimeout(() => void this.tick(), TICK_MS) : null;
+    }
+  }
+
+  private async look(batch: Map<string, Waiter[]>): Promise<void> {
+    const ids = [...batch.keys()];
+    let tasks: SwarmTask[];
+    try {
+      tasks = (await this.docker.listTasks({ filters: { service: ids } })) as SwarmTask[];
+    } catch (err) {
+      // The manager refuses the whole listing when one service is gone (removed mid-start): each is asked alone,
+      // so only that start fails.
+      if (!isNotFound(err)) throw err;
+      if (ids.length === 1) throw new PermanentStartError("the service was removed while it started");
+      for (const [id, waiters] of batch) {
+        const one = new Map([[id, waiters]]);
+        await this.look(one).catch((e: unknown) => waiters.forEach((w) => w.reject(e)));
+      }
+      return;
+    }
+    const nodes = await this.currentNodes(tasks);
+    for (const [serviceId, waiters] of batch) {
+      const task = newestTask(tasks.filter((t) => t.ServiceID === serviceId));
+      const look = { task, node: task?.NodeID ? nodes.get(task.NodeID) : undefined };
+      for (const w of waiters) w.resolve(look);
     }
   }
 
@@ -66,4 +88,12 @@ export class StartPoller {
     }
     return this.nodes;
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the swarm manager did not list tasks within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
