@@ -7,11 +7,11 @@ import type { Logger } from "../../infra/logger.ts";
 import type { DumpFormat, Manifest } from "./manifest.ts";
 import { artefactName, MANIFEST_SUFFIX, PARTIAL_SUFFIX, TOOL_NAME, TOOL_VERSION } from "./manifest.ts";
 import { describeExit, exited, tailCollector } from "./process.ts";
-import { assertClientCanDump, databaseName, serverVersion, toolEnv, toolVersion } from "./postgres.ts";
+import { databaseName, describeVersionMismatch, parseVersionText, toolEnv } from "./postgres.ts";
 import { fsyncDir, fsyncFile, sha256File, writeFileAtomic } from "./files.ts";
 import { followFile } from "./follow-file.ts";
 import { progressLogger } from "./streams.ts";
-import { hasPlainTrailer, listArchive, VerificationError } from "./verify.ts";
+import { hasPlainTrailer, listArchive, readPlainHead, VerificationError } from "./verify.ts";
 
 export interface DumpRequest {
   databaseUrl: string;
@@ -43,13 +43,11 @@ export interface Artefact {
 /**
  * pg_dump → `.partial` file, decoded while written; once pg_dump is done, sha256, fsync and `pg_restore --list` of
  * the final file beside the decode's last stretch; then the manifest and an atomic rename. Any failure removes what
- * was written: a file with a final name is always a verified backup.
+ * was written: a file with a final name is always a verified backup. pg_dump starts at once: it refuses a server
+ * newer than itself before writing anything, and the dump's header names both versions for the manifest.
  */
 export async function dumpToArtefact(req: DumpRequest): Promise<Artefact> {
   const startedAt = new Date();
-  const [server, client] = await Promise.all([serverVersion(req.databaseUrl), toolVersion(req.pgDumpBin)]);
-  assertClientCanDump(server, client, req.pgDumpBin);
-
   const name = artefactName(databaseName(req.databaseUrl), startedAt, req.format);
   const path = join(req.dir, name);
   const partial = path + PARTIAL_SUFFIX;
@@ -57,6 +55,7 @@ export async function dumpToArtefact(req: DumpRequest): Promise<Artefact> {
   const log = req.log.child({ file: name });
   try {
     const streamed = await streamDump(req, partial, log);
+    const { server, client } = dumpedVersions(streamed.header);
     const verification = [...streamed.checks];
     checkSize(streamed.size, req);
     req.signal?.throwIfAborted();
@@ -90,6 +89,14 @@ export async function dumpToArtefact(req: DumpRequest): Promise<Artefact> {
     await unlink(manifestPath).catch(() => {});
     throw err;
   }
+}
+
+/** The versions a dump's header names: "Dumped from database version: …" and "Dumped by pg_dump version: …". */
+function dumpedVersions(header: string) {
+  const from = /Dumped from database version:? (.+)/.exec(header);
+  const by = /Dumped by pg_dump version:? (.+)/.exec(header);
+  if (!from || !by) throw new VerificationError("the dump's header does not name the server's and pg_dump's versions");
+  return { server: parseVersionText(from[1]!), client: parseVersionText(by[1]!) };
 }
 
 function checkSize(size: number, req: DumpRequest): void {
@@ -212,12 +219,13 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   const check = req.format === "custom" ? startArchiveCheck(req.pgRestoreBin) : startGzipCheck();
   const final = dumpExit.then(async ({ code }) => {
     if (code !== 0) return null;
-    const [digest, listed] = await Promise.all([
+    const [digest, listed, plainHead] = await Promise.all([
       sha256File(partial),
       req.format === "custom" ? listArchive(req.pgRestoreBin, partial) : null,
+      req.format === "plain" ? readPlainHead(partial) : null,
       fsyncFile(partial),
     ]);
-    return { digest, listed };
+    return { digest, listed, header: listed?.header ?? plainHead! };
   });
   final.catch(() => {}); // awaited below unless the run fails first
   const checkEnded = check.exit.then(() => Promise.reject(new Error("ended")));
@@ -249,13 +257,13 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
     // callback on `end` would then never come.
     if (checkOpen) check.stdin.end();
     const checks = ["pg_dump exited 0", await check.verdict()];
-    const { digest, listed } = (await final)!;
+    const { digest, listed, header } = (await final)!;
     if (digest.size !== read)
       throw new VerificationError(`the file holds ${digest.size} bytes, but ${read} were read back and checked`);
     checks.push("sha256 of the synced file");
     if (listed) checks.push(`pg_restore --list: ${listed.entries.length} entries`);
     log.info({ bytes: read, mbPerSecond: progress.rate() }, "dump written and checked");
-    return { ...digest, checks };
+    return { ...digest, checks, header };
   } catch (err) {
     req.signal?.throwIfAborted();
     if (dump.exitCode !== null || dump.signalCode !== null) {
@@ -273,6 +281,8 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
 
 /** pg_dump's failure; one that gave up waiting for a table lock says so first, with the limit it hit. */
 function describeDumpExit(req: DumpRequest, r: Parameters<typeof describeExit>[1], stderr: string): string {
+  const mismatch = describeVersionMismatch(stderr, req.pgDumpBin);
+  if (mismatch) return mismatch;
   const message = describeExit("pg_dump", r, stderr);
   if (req.lockWaitTimeoutSeconds && /statement timeout[\s\S]*LOCK TABLE|lock timeout/.test(stderr))
     return `a table lock was not granted within ${req.lockWaitTimeoutSeconds} s (held by another session, e.g. a migration): ${message}`;

@@ -181,14 +181,17 @@ rm -f "$tmp"`,
 
   it("an older pg_dump is refused before anything is written", async () => {
     const dir = await newDir();
+    // What pg_dump 9.6 says to a newer server, before it writes anything.
     const fake = await writeScript(
       join(dir, "..", `${dir.split("/").pop()}-old`),
-      'echo "pg_dump (PostgreSQL) 9.6.24"',
+      `echo "pg_dump: server version: 15.18 (Debian 15.18-1); pg_dump version: 9.6.24" >&2
+echo "pg_dump: aborting because of server version mismatch" >&2
+exit 1`,
     );
     cleanups.push(() => rm(fake, { force: true }));
     const outcome = await runBackup({ config: config(dir, { PG_DUMP_BIN: fake }), log }, "manual");
     expect(outcome.status).toBe("failed");
-    expect(outcome.error).toMatch(/is PostgreSQL 9\.6 \(9\.6\.24\) but the server is 1\d/);
+    expect(outcome.error).toMatch(/is PostgreSQL 9\.6 \(9\.6\.24\) but the server is 15 \(15\.18 .*install a client/);
     expect(await readdir(dir)).toEqual([]);
   });
 
