@@ -24,7 +24,8 @@ const schema = z
     BACKUP_TIMEZONE: z
       .string()
       .default("UTC")
-      .refine((tz) => Intl.supportedValuesOf("timeZone").includes(tz) || tz === "UTC", "must be an IANA time zone"),
+      // UTC first: the list of zones loads ICU time zone data (~0.5 MB resident) that the default never needs.
+      .refine((tz) => tz === "UTC" || Intl.supportedValuesOf("timeZone").includes(tz), "must be an IANA time zone"),
     BACKUP_INTERVAL_SECONDS: z.coerce
       .number()
       .int()
