@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { open, rename, unlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { open, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import type { Logger } from "../../infra/logger.ts";
@@ -191,8 +192,9 @@ function writeChunk(stream: Writable, chunk: Buffer): Promise<void> {
  * pg_dump never waits for us); the file is read back while it grows and fed to the check: custom, pg_restore
  * decodes every data block; plain, pigz decodes the stream and the text's end must hold the completion trailer.
  * pg_dump rewrites a custom archive's table of contents in place at its end (with the data blocks' offsets, which
- * lets pg_restore seek and run in parallel), so the sha256 and `pg_restore --list` are of the final file, run as
- * soon as pg_dump exits, beside the check's last stretch.
+ * lets pg_restore seek and run in parallel), so its sha256 and `pg_restore --list` are of the final file, run as
+ * soon as pg_dump exits, beside the check's last stretch. A plain dump is written once, front to back: its sha256
+ * is of the bytes read back, as they are read.
  */
 async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   req.signal?.throwIfAborted();
@@ -220,10 +222,11 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   const check = req.format === "custom" ? startArchiveCheck(req.pgRestoreBin) : startGzipCheck();
   const final = dumpExit.then(async ({ code }) => {
     if (code !== 0) return null;
+    const custom = req.format === "custom";
     const [digest, listed, plainHead] = await Promise.all([
-      sha256File(partial),
-      req.format === "custom" ? listArchive(req.pgRestoreBin, partial) : null,
-      req.format === "plain" ? readPlainHead(partial) : null,
+      custom ? sha256File(partial) : null,
+      custom ? listArchive(req.pgRestoreBin, partial) : null,
+      custom ? null : readPlainHead(partial),
       fsyncFile(partial),
     ]);
     return { digest, listed, header: listed?.header ?? plainHead! };
@@ -232,6 +235,7 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   const checkEnded = check.exit.then(() => Promise.reject(new Error("ended")));
   checkEnded.catch(() => {});
   let checkOpen = true;
+  const plainHash = req.format === "plain" ? createHash("sha256") : null;
   const progress = progressLogger(log, req.progressIntervalMs ?? 10_000, () => checked);
   try {
     const read = await followFile(partial, {
@@ -239,6 +243,7 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
       signal: req.signal,
       onChunk: async (chunk) => {
         checked += chunk.length;
+        plainHash?.update(chunk);
         if (!checkOpen) return;
         try {
           // Raced with the check's end: a reader that failed on bad data never calls back the write it failed on.
@@ -258,10 +263,11 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
     // callback on `end` would then never come.
     if (checkOpen) check.stdin.end();
     const checks = ["pg_dump exited 0", await check.verdict()];
-    const { digest, listed, header } = (await final)!;
+    const { listed, header, ...done } = (await final)!;
+    const digest = done.digest ?? { sha256: plainHash!.digest("hex"), size: (await stat(partial)).size };
     if (digest.size !== read)
       throw new VerificationError(`the file holds ${digest.size} bytes, but ${read} were read back and checked`);
-    checks.push("sha256 of the synced file");
+    checks.push(plainHash ? "sha256 of the bytes read back, file synced" : "sha256 of the synced file");
     if (listed) checks.push(`pg_restore --list: ${listed.entries.length} entries`);
     log.info({ bytes: read, mbPerSecond: progress.rate() }, "dump written and checked");
     return { ...digest, checks, header };

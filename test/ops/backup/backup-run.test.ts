@@ -92,6 +92,7 @@ describe("backup runs", () => {
     const manifest = parseManifest(await readFile(join(dir, dump + ".manifest.json"), "utf8"))!;
     expect(manifest).toMatchObject({ database: source.name, format: "custom", file: dump, verified: true });
     expect(manifest.serverVersion.num).toBeGreaterThan(100000);
+    expect(manifest.clientVersion.num).toBeGreaterThanOrEqual(manifest.serverVersion.num);
     const onDisk = await sha256File(join(dir, dump));
     expect(onDisk).toEqual({ sha256: manifest.sha256, size: manifest.sizeBytes });
     expect(manifest.verification.join(" ")).toMatch(/decoded by pg_restore.*pg_restore --list/);
@@ -108,6 +109,11 @@ describe("backup runs", () => {
     const outcome = await runBackup({ config: config(dir, { BACKUP_FORMAT: "plain" }), log }, "manual");
     expect(outcome.status).toBe("ok");
     expect(outcome.artefact!.file).toMatch(/\.sql\.gz$/);
+    // Hashed as it was read back (a plain dump is written front to back): the file on disk has that hash.
+    expect(outcome.artefact!.sha256).toBe((await sha256File(join(dir, outcome.artefact!.file))).sha256);
+    const manifest = parseManifest(await readFile(join(dir, outcome.artefact!.file + ".manifest.json"), "utf8"))!;
+    expect(manifest.serverVersion.num).toBeGreaterThan(100000);
+    expect(manifest.clientVersion.text).toMatch(/^\d+\.\d+/);
     const scratch = await createScratchDb("ops_backup_plain");
     cleanups.push(scratch.drop);
     const sql = await runToolOk("sh", ["-c", `gzip -dc '${join(dir, outcome.artefact!.file)}'`], {
