@@ -3,13 +3,13 @@ import { open, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /**
- * Reads through two reused buffers, the next read in flight while the current one is hashed (a third less time than
- * one read after another: 145 against 215 ms for 244 MB in the page cache); a stream would allocate a buffer per
- * chunk, and a 1 GB file would then hold tens of MB of garbage in memory until the next collection.
+ * Reads through two reused 256 KB buffers, the next read in flight while the current one is hashed (150 ms against
+ * 215 ms one read after another, for 244 MB in the page cache; 512 KB buffers gain 6 ms for 0.5 MB more); a stream
+ * would allocate a buffer per chunk, and a 1 GB file would then hold tens of MB of garbage until the next collection.
  */
 export async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash("sha256");
-  let [filling, spare] = [Buffer.allocUnsafe(512 << 10), Buffer.allocUnsafe(512 << 10)];
+  let [filling, spare] = [Buffer.allocUnsafe(256 << 10), Buffer.allocUnsafe(256 << 10)];
   let size = 0;
   const fh = await open(path, "r");
   try {
