@@ -199,19 +199,17 @@ function writeChunk(stream: Writable, chunk: Buffer): Promise<void> {
 async function streamDump(req: DumpRequest, partial: string, log: Logger) {
   req.signal?.throwIfAborted();
   const out = await open(partial, "wx", 0o640);
-  let dump: ChildProcess;
+  let started: ReturnType<typeof startDump>;
   try {
-    dump = spawn(req.pgDumpBin, dumpArgs(req), { env: toolEnv(req.databaseUrl), stdio: ["ignore", out.fd, "pipe"] });
+    started = startDump(req, out.fd);
   } finally {
     await out.close();
   }
+  const { child: dump, stderr: dumpErr, exit: dumpExit } = started;
   const stopDump = () => killIfRunning(dump);
   req.signal?.addEventListener("abort", stopDump, { once: true });
-  const dumpErr = tailCollector();
-  dump.stderr!.on("data", (c: Buffer) => dumpErr.push(c));
   let dumpDone = false;
   let checked = 0;
-  const dumpExit = exited(dump);
   void dumpExit.then(
     () => {
       dumpDone = true;
@@ -284,6 +282,17 @@ async function streamDump(req: DumpRequest, partial: string, log: Logger) {
     killIfRunning(dump);
     check.kill();
   }
+}
+
+/**
+ * pg_dump writing onto `fd`, its stderr and exit listened to before anything else is awaited: one that fails at once
+ * (a server newer than itself) would otherwise be seen to have exited before its message was read.
+ */
+function startDump(req: DumpRequest, fd: number) {
+  const child = spawn(req.pgDumpBin, dumpArgs(req), { env: toolEnv(req.databaseUrl), stdio: ["ignore", fd, "pipe"] });
+  const stderr = tailCollector();
+  child.stderr!.on("data", (c: Buffer) => stderr.push(c));
+  return { child, stderr, exit: exited(child) };
 }
 
 /** pg_dump's failure; one that gave up waiting for a table lock says so first, with the limit it hit. */
