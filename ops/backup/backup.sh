@@ -9,4 +9,5 @@
 # The compile cache keeps Node's TypeScript stripper (a WebAssembly module: ~20 MB resident, 0.15 s of start) out of
 # every start after the first; the image fills it at build time.
 export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-${TMPDIR:-/tmp}/ctf-instancer-node-cache}"
-exec node --max-semi-space-size=1 --no-turbofan --no-maglev --optimize-for-size --no-sparkplug "$(dirname "$(readlink -f "$0")")/main.ts" "$@"
+self="$(readlink -f "$0")"
+exec node --max-semi-space-size=1 --no-turbofan --no-maglev --optimize-for-size --no-sparkplug "${self%/*}/main.ts" "$@"
