@@ -42,11 +42,14 @@ export async function readArchiveData(pgRestoreBin: string, path: string): Promi
   if (r.code !== 0) throw new VerificationError(describeExit("pg_restore (full read)", r, r.stderr));
 }
 
-/** The start of a gzipped plain dump's text (its first 16 KB decoded): the comment block naming the versions. */
+/**
+ * The start of a gzipped plain dump's text, from its first 4 KB: the comment block naming the versions is its first
+ * few hundred bytes, and a small slice bounds what the decode can yield.
+ */
 export async function readPlainHead(path: string): Promise<string> {
   const fh = await open(path, "r");
   try {
-    const { buffer, bytesRead } = await fh.read(Buffer.alloc(16 << 10), 0, 16 << 10, 0);
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(4096), 0, 4096, 0);
     // The stream goes on past this slice: decode what it holds instead of failing at its end.
     const text = gunzipSync(buffer.subarray(0, bytesRead), { finishFlush: constants.Z_SYNC_FLUSH });
     return text.subarray(0, 4096).toString("utf8");
