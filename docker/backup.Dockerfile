@@ -11,7 +11,7 @@ FROM ${NODE_IMAGE}
 ARG PG_MAJOR=18
 RUN set -eux; \
     apt-get update; \
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl tini; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl tini pigz; \
     install -d /usr/share/postgresql-common/pgdg; \
     curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc; \
     . /etc/os-release; \
@@ -29,15 +29,19 @@ RUN npm install --omit=dev --no-save --no-audit --no-fund --loglevel=warn && npm
 COPY ops/ ./ops/
 COPY infra/env.ts infra/logger.ts infra/redact.ts infra/probe-server.ts ./infra/
 # ops/backup/backup.sh is the `backup` command (the root .dockerignore keeps docker/* out of the context).
-RUN chmod 0755 ops/backup/backup.sh && ln -s /app/ops/backup/backup.sh /usr/local/bin/backup \
-    && install -d -o node -g node -m 0750 /backups
+RUN chmod 0755 ops/backup/backup.sh ops/backup/warm-cache.sh && ln -s /app/ops/backup/backup.sh /usr/local/bin/backup \
+    && install -d -o node -g node -m 0750 /backups && install -d -o node -g node -m 0755 /app/.node-compile-cache
 
 ENV NODE_ENV=production \
     BACKUP_DIR=/backups \
     PG_DUMP_BIN=/usr/lib/postgresql/${PG_MAJOR}/bin/pg_dump \
     PG_RESTORE_BIN=/usr/lib/postgresql/${PG_MAJOR}/bin/pg_restore \
-    BACKUP_HEALTH_PORT=8080
+    BACKUP_HEALTH_PORT=8080 \
+    NODE_COMPILE_CACHE=/app/.node-compile-cache
 USER node
+# Node's compile cache of every module `backup` loads, filled at build time as the user that runs it (the cache is per
+# user and per V8 flags): a container's first start does not load the TypeScript stripper (~20 MB, 0.15 s).
+RUN ops/backup/warm-cache.sh
 VOLUME ["/backups"]
 EXPOSE 8080
 # Unhealthy when the last run failed or the last good backup is older than BACKUP_HEALTH_MAX_AGE_FACTOR periods.

@@ -23,6 +23,8 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v fail2ban-regex >/dev/null || need+=(fail2ban)
 command -v openssl >/dev/null || need+=(openssl)
+# pigz checks plain backups (ops/shared/dump.ts).
+command -v pigz >/dev/null || need+=(pigz)
 # A real browser for the dashboard and team page tests (driven by playwright-core, test/browser/).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

@@ -24,7 +24,8 @@ const schema = z
     BACKUP_TIMEZONE: z
       .string()
       .default("UTC")
-      .refine((tz) => Intl.supportedValuesOf("timeZone").includes(tz) || tz === "UTC", "must be an IANA time zone"),
+      // UTC first: the list of zones loads ICU time zone data (~0.5 MB resident) that the default never needs.
+      .refine((tz) => tz === "UTC" || Intl.supportedValuesOf("timeZone").includes(tz), "must be an IANA time zone"),
     BACKUP_INTERVAL_SECONDS: z.coerce
       .number()
       .int()
@@ -33,7 +34,7 @@ const schema = z
       .optional(),
     BACKUP_ON_START: bool(true),
     BACKUP_FORMAT: z.enum(["custom", "plain"]).default("custom"),
-    // Level 1 by measurement (bench:backup, 1 GB): about half the time of 6 for 4-14% more bytes.
+    // Level 1 by measurement (bench:backup, 1 GB): 6.0 s against 15.2 s at 6, for 14% more bytes (244 MB, 214 MB).
     BACKUP_COMPRESSION: z
       .string()
       .default("1")

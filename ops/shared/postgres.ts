@@ -1,4 +1,3 @@
-import pg from "pg";
 import { runTool } from "./process.ts";
 
 /** The client tools are older than the server, or their version cannot be read: a dump would be unsafe. */
@@ -25,12 +24,19 @@ export function majorText(num: number): string {
 
 /** Parses `pg_dump (PostgreSQL) 15.18 (Debian ...)` or `... 9.6.24` into a server_version_num-style number. */
 export function parseToolVersion(output: string): PgVersion {
-  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(output);
+  const m = /\(PostgreSQL\)\s+(\d[^\s]*)/.exec(output);
   if (!m)
     throw new VersionError(`cannot read a PostgreSQL version from ${JSON.stringify(output.trim().slice(0, 200))}`);
+  return parseVersionText(m[1]!);
+}
+
+/** `15.18 (Debian 15.18-1.pgdg120+1)`, `9.6.24`, `18beta1`: a version as the server reports it (server_version). */
+export function parseVersionText(text: string): PgVersion {
+  const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(text.trim());
+  if (!m) throw new VersionError(`cannot read a PostgreSQL version from ${JSON.stringify(text.trim().slice(0, 200))}`);
   const [a, b, c] = [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)];
   const num = a >= 10 ? a * 10_000 + b : a * 10_000 + b * 100 + c;
-  return { num, text: m[0].replace(/^\(PostgreSQL\)\s+/, "") };
+  return { num, text: text.trim() };
 }
 
 export async function toolVersion(bin: string): Promise<PgVersion> {
@@ -42,6 +48,8 @@ export async function toolVersion(bin: string): Promise<PgVersion> {
 }
 
 export async function serverVersion(databaseUrl: string): Promise<PgVersion> {
+  // Loaded here only: a backup takes the versions from its dump and does without the driver (~1.5 MB resident).
+  const { default: pg } = await import("pg");
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
@@ -54,13 +62,18 @@ export async function serverVersion(databaseUrl: string): Promise<PgVersion> {
   }
 }
 
-/** pg_dump can read servers of its own major and older only; refuse clearly before writing anything. */
-export function assertClientCanDump(server: PgVersion, client: PgVersion, bin: string): void {
-  if (majorOf(client.num) < majorOf(server.num))
-    throw new VersionError(
-      `${bin} is PostgreSQL ${majorText(client.num)} (${client.text}) but the server is ${majorText(server.num)} ` +
-        `(${server.text}): install a client of major ${majorText(server.num)} or newer`,
-    );
+/**
+ * pg_dump reads servers of its own major and older only, and refuses any other before writing a byte ("server
+ * version: 18.1 (...); pg_dump version: 15.18 (...)"): that refusal, said in terms of what to install.
+ */
+export function describeVersionMismatch(stderr: string, bin: string): string | undefined {
+  const m = /server version: ([^;\n]+); pg_dump version: ([^\n]+)/.exec(stderr);
+  if (!m) return undefined;
+  const [server, client] = [parseVersionText(m[1]!), parseVersionText(m[2]!)];
+  return (
+    `${bin} is PostgreSQL ${majorText(client.num)} (${client.text}) but the server is ${majorText(server.num)} ` +
+    `(${server.text}): install a client of major ${majorText(server.num)} or newer`
+  );
 }
 
 /**

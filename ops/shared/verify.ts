@@ -1,3 +1,5 @@
+import { open } from "node:fs/promises";
+import { constants, gunzipSync } from "node:zlib";
 import { describeExit, runTool } from "./process.ts";
 
 /** The last line pg_dump writes into a plain-format dump that ran to completion. */
@@ -38,6 +40,24 @@ export async function listArchive(pgRestoreBin: string, path: string): Promise<A
 export async function readArchiveData(pgRestoreBin: string, path: string): Promise<void> {
   const r = await runTool(pgRestoreBin, ["--file=/dev/null", path]);
   if (r.code !== 0) throw new VerificationError(describeExit("pg_restore (full read)", r, r.stderr));
+}
+
+/**
+ * The start of a gzipped plain dump's text, from its first 4 KB: the comment block naming the versions is its first
+ * few hundred bytes, and a small slice bounds what the decode can yield.
+ */
+export async function readPlainHead(path: string): Promise<string> {
+  const fh = await open(path, "r");
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(4096), 0, 4096, 0);
+    // The stream goes on past this slice: decode what it holds instead of failing at its end.
+    const text = gunzipSync(buffer.subarray(0, bytesRead), { finishFlush: constants.Z_SYNC_FLUSH });
+    return text.subarray(0, 4096).toString("utf8");
+  } catch (err) {
+    throw new VerificationError(`the start of the gzip stream does not decode: ${(err as Error).message}`);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The trailer, followed only by comment lines or psql's `\unrestrict` (pg_dump 13.22/14.19/15.14/16.10/17.6+). */

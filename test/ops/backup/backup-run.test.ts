@@ -92,6 +92,7 @@ describe("backup runs", () => {
     const manifest = parseManifest(await readFile(join(dir, dump + ".manifest.json"), "utf8"))!;
     expect(manifest).toMatchObject({ database: source.name, format: "custom", file: dump, verified: true });
     expect(manifest.serverVersion.num).toBeGreaterThan(100000);
+    expect(manifest.clientVersion.num).toBeGreaterThanOrEqual(manifest.serverVersion.num);
     const onDisk = await sha256File(join(dir, dump));
     expect(onDisk).toEqual({ sha256: manifest.sha256, size: manifest.sizeBytes });
     expect(manifest.verification.join(" ")).toMatch(/decoded by pg_restore.*pg_restore --list/);
@@ -108,6 +109,11 @@ describe("backup runs", () => {
     const outcome = await runBackup({ config: config(dir, { BACKUP_FORMAT: "plain" }), log }, "manual");
     expect(outcome.status).toBe("ok");
     expect(outcome.artefact!.file).toMatch(/\.sql\.gz$/);
+    // Hashed as it was read back (a plain dump is written front to back): the file on disk has that hash.
+    expect(outcome.artefact!.sha256).toBe((await sha256File(join(dir, outcome.artefact!.file))).sha256);
+    const manifest = parseManifest(await readFile(join(dir, outcome.artefact!.file + ".manifest.json"), "utf8"))!;
+    expect(manifest.serverVersion.num).toBeGreaterThan(100000);
+    expect(manifest.clientVersion.text).toMatch(/^\d+\.\d+/);
     const scratch = await createScratchDb("ops_backup_plain");
     cleanups.push(scratch.drop);
     const sql = await runToolOk("sh", ["-c", `gzip -dc '${join(dir, outcome.artefact!.file)}'`], {
@@ -181,14 +187,17 @@ rm -f "$tmp"`,
 
   it("an older pg_dump is refused before anything is written", async () => {
     const dir = await newDir();
+    // What pg_dump 9.6 says to a newer server, before it writes anything.
     const fake = await writeScript(
       join(dir, "..", `${dir.split("/").pop()}-old`),
-      'echo "pg_dump (PostgreSQL) 9.6.24"',
+      `echo "pg_dump: server version: 15.18 (Debian 15.18-1); pg_dump version: 9.6.24" >&2
+echo "pg_dump: aborting because of server version mismatch" >&2
+exit 1`,
     );
     cleanups.push(() => rm(fake, { force: true }));
     const outcome = await runBackup({ config: config(dir, { PG_DUMP_BIN: fake }), log }, "manual");
     expect(outcome.status).toBe("failed");
-    expect(outcome.error).toMatch(/is PostgreSQL 9\.6 \(9\.6\.24\) but the server is 1\d/);
+    expect(outcome.error).toMatch(/is PostgreSQL 9\.6 \(9\.6\.24\) but the server is 15 \(15\.18 .*install a client/);
     expect(await readdir(dir)).toEqual([]);
   });
 

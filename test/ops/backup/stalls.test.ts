@@ -169,7 +169,11 @@ describe("a backup never stalls, and never keeps the lock", () => {
     const real = pgBin("pg_dump");
     const tool = (name: string, body: string) => writeScript(join(dir, name), body);
     const phases: [string, Record<string, string>, RegExp][] = [
-      ["version check", { PG_DUMP_BIN: await tool("old", 'echo "pg_dump (PostgreSQL) 9.6.0"') }, /older|9\.6/],
+      [
+        "version check",
+        { PG_DUMP_BIN: await tool("old", 'echo "pg_dump: server version: 15.1; pg_dump version: 9.6.0" >&2; exit 1') },
+        /is PostgreSQL 9\.6/,
+      ],
       [
         "dump",
         {
