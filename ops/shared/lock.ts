@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { open, readFile, rename, stat, unlink, utimes } from "node:fs/promises";
+import { link, readFile, rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import { processStartTime } from "./process-identity.ts";
 
 /** Another ops run (backup or restore) holds the shared lock. */
@@ -39,8 +39,8 @@ export async function holderIsGone(holder: string): Promise<boolean> {
 }
 
 /**
- * One lock file on the shared backups volume serialises backups and restores across containers. Created with
- * O_EXCL; the holder touches it periodically so a crashed holder's lock can be taken over once stale, or at once
+ * One lock file on the shared backups volume serialises backups and restores across containers. Created
+ * exclusively, holder included; the holder touches it periodically so a crashed holder's lock can be taken over once stale, or at once
  * when its holder is known to be gone (a crash or kill on this host).
  */
 export async function acquireLock(file: string, owner: string, opts: LockOptions = {}): Promise<OpsLock> {
@@ -87,15 +87,22 @@ async function readHolder(file: string): Promise<string> {
   return readFile(file, "utf8").catch(() => "an unknown holder");
 }
 
+/**
+ * The lock appears with its holder already in it: written to a file of this process's own, then linked into place
+ * (a link, like O_EXCL, fails when the name exists). A lock created empty and filled after would, if the process
+ * died in between, name no holder that could be found gone, and block every run until it went stale.
+ */
 async function tryCreate(file: string, holder: string): Promise<boolean> {
+  const draft = `${file}.${process.pid}.draft`;
+  await writeFile(draft, holder, { mode: 0o644 });
   try {
-    const fh = await open(file, "wx", 0o644);
-    await fh.writeFile(holder);
-    await fh.close();
+    await link(draft, file);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw err;
+  } finally {
+    await unlink(draft).catch(() => {});
   }
 }
 
