@@ -97,6 +97,7 @@ export class PortProber {
   async waitForPort(target: ProbeTarget, timeoutMs: number, alive: () => Promise<string | null>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastAliveCheck = 0;
+    const checkDue = () => Date.now() - lastAliveCheck > 1000;
     let ask = target.http;
     for (;;) {
       // A container that exited freed its host port, which another container may have been given at once: an
@@ -110,7 +111,7 @@ export class PortProber {
         check.exited.catch(() => {}); // awaited below, or dropped when the attempt neither counts nor fails
       };
       const result = await this.probeOnce(target, ask, () => {
-        if (Date.now() - lastAliveCheck > 1000) put();
+        if (checkDue()) put();
       });
       if (result === "served") {
         const exited = await (check.exited ?? alive());
@@ -118,7 +119,7 @@ export class PortProber {
         return;
       }
       if (result === "closed") ask = false;
-      if (!check.exited && Date.now() - lastAliveCheck > 1000) put();
+      if (!check.exited && checkDue()) put();
       const exited = await check.exited;
       if (exited) throw new Error(`${exited} before its port accepted connections`);
       if (Date.now() >= deadline)

@@ -40,8 +40,8 @@ export async function holderIsGone(holder: string): Promise<boolean> {
 
 /**
  * One lock file on the shared backups volume serialises backups and restores across containers. Created
- * exclusively, holder included; the holder touches it periodically so a crashed holder's lock can be taken over once stale, or at once
- * when its holder is known to be gone (a crash or kill on this host).
+ * exclusively, holder included; the holder touches it periodically so a crashed holder's lock can be taken over
+ * once stale, or at once when its holder is known to be gone (a crash or kill on this host).
  */
 export async function acquireLock(file: string, owner: string, opts: LockOptions = {}): Promise<OpsLock> {
   const staleMs = opts.staleMs ?? 120_000;

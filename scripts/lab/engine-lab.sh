@@ -212,25 +212,24 @@ JSON
 
 SWARM_POOL=10.212.0.0/16 SWARM_POOL_MASK=27 GWBRIDGE_SUBNET=10.213.0.0/20 SHARED_BRIDGE_SUBNET=10.215.0.0/20
 
-# The bridge a node's swarm tasks leave (and are reached) through, made before the node joins: icc off, so two
-# instances' tasks never meet on it, and masquerading only on a node meant for challenges with egress.
-gwbridge() { # lab index masquerade
-  engine_docker "$1" "$2" network inspect docker_gwbridge >/dev/null 2>&1 && return 0
-  engine_docker "$1" "$2" network create --driver bridge --subnet "$GWBRIDGE_SUBNET" \
-    --opt com.docker.network.bridge.name=docker_gwbridge \
+# A bridge on one node where instances' tasks never meet (icc off), masquerading only on a node meant for challenges
+# with egress; made once, kept across runs. Its name is also the bridge device's.
+isolated_bridge() { # lab index masquerade name subnet [network create options]
+  local lab="$1" index="$2" masquerade="$3" name="$4" subnet="$5"
+  shift 5
+  engine_docker "$lab" "$index" network inspect "$name" >/dev/null 2>&1 && return 0
+  engine_docker "$lab" "$index" network create "$@" --subnet "$subnet" \
+    --opt com.docker.network.bridge.name="$name" \
     --opt com.docker.network.bridge.enable_icc=false \
-    --opt com.docker.network.bridge.enable_ip_masquerade="$3" docker_gwbridge >/dev/null
+    --opt com.docker.network.bridge.enable_ip_masquerade="$masquerade" "$name" >/dev/null
 }
 
+# The bridge a node's swarm tasks leave (and are reached) through, made before the node joins.
+gwbridge() { isolated_bridge "$1" "$2" "$3" docker_gwbridge "$GWBRIDGE_SUBNET" --driver bridge; }
+
 # The config-only network SWARM_SHARED_BRIDGE names, on every node: one-container instances share a bridge made
-# from it, icc off so they never meet, masquerading as on the node's docker_gwbridge.
-shared_bridge_config() { # lab index masquerade
-  engine_docker "$1" "$2" network inspect ctfi-shared >/dev/null 2>&1 && return 0
-  engine_docker "$1" "$2" network create --config-only --subnet "$SHARED_BRIDGE_SUBNET" \
-    --opt com.docker.network.bridge.name=ctfi-shared \
-    --opt com.docker.network.bridge.enable_icc=false \
-    --opt com.docker.network.bridge.enable_ip_masquerade="$3" ctfi-shared >/dev/null
-}
+# from it.
+shared_bridge_config() { isolated_bridge "$1" "$2" "$3" ctfi-shared "$SHARED_BRIDGE_SUBNET" --config-only; }
 
 swarm_state() { engine_docker "$1" "$2" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
 

@@ -24,6 +24,7 @@ import { StartPoller } from "./start-poller.ts";
 import {
   isUnscheduled,
   newestTask,
+  nodesById,
   nodeAddress,
   nodeName,
   nodePublicHost,
@@ -211,7 +212,7 @@ export class SwarmEngine implements Engine {
     const ours = services.filter((s) => s.Spec?.Labels?.[LABEL.instanceId]);
     if (ours.length === 0) return [];
     const tasks = await this.tasksOf(ours.map((s) => s.ID!));
-    const nodes = new Map(((await this.docker.listNodes()) as SwarmNode[]).map((n) => [n.ID, n]));
+    const nodes = await nodesById(this.docker);
     return ours.map((s) => {
       const task = newestTask(tasks.filter((t) => t.ServiceID === s.ID));
       return {

@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { PermanentStartError } from "../engine/engine.ts";
 import { isNotFound } from "../docker/errors.ts";
-import { newestTask, type SwarmNode, type SwarmTask } from "./tasks.ts";
+import { newestTask, nodesById, type SwarmNode, type SwarmTask } from "./tasks.ts";
 
 const TICK_MS = 25;
 /** A manager that does not answer a listing in this long fails the starts waiting on it, which are retried. */
@@ -83,7 +83,7 @@ export class StartPoller {
   private async currentNodes(tasks: SwarmTask[]): Promise<Map<string, SwarmNode>> {
     const unknown = tasks.some((t) => t.NodeID && !this.nodes.has(t.NodeID));
     if (unknown || Date.now() - this.nodesReadAt > NODES_MAX_AGE_MS) {
-      this.nodes = new Map(((await this.docker.listNodes()) as SwarmNode[]).map((n) => [n.ID!, n]));
+      this.nodes = await nodesById(this.docker);
       this.nodesReadAt = Date.now();
     }
     return this.nodes;

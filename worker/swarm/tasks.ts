@@ -1,3 +1,4 @@
+import type Docker from "dockerode";
 import type { Observation } from "../engine/engine.ts";
 
 /** The parts of a Swarm task this worker reads. */
@@ -39,6 +40,11 @@ export function newestTask(tasks: SwarmTask[]): SwarmTask | null {
 }
 
 export const nodeName = (node: SwarmNode | undefined) => node?.Description?.Hostname ?? node?.ID ?? "unknown";
+
+/** Every node of the swarm by its id. */
+export async function nodesById(docker: Docker): Promise<Map<string, SwarmNode>> {
+  return new Map(((await docker.listNodes()) as SwarmNode[]).map((n) => [n.ID, n]));
+}
 
 /** Where a node's published ports answer for this worker: its address in the swarm. */
 export function nodeAddress(node: SwarmNode): string {
