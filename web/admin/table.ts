@@ -17,6 +17,21 @@ export function nodeOf(row: Instance): string {
   }
 }
 
+/** A row's button: found again by its focus key after a redraw, named for screen readers with the row it acts on. */
+const rowAction = (action: string, label: string, id: string, who: string, cls?: string) =>
+  el(
+    "button",
+    {
+      type: "button",
+      class: cls,
+      "data-action": action,
+      "data-id": id,
+      "data-focus-key": `${action}-${id}`,
+      "aria-label": `${label} ${who}`,
+    },
+    label,
+  );
+
 const valueOf = (row: Instance, key: SortKey): string =>
   key === "node" ? nodeOf(row) : String((row as unknown as Record<string, unknown>)[key] ?? "");
 
@@ -71,33 +86,8 @@ export function renderTable(
         el(
           "td",
           { class: "actions" },
-          r.state === "running"
-            ? el(
-                "button",
-                {
-                  type: "button",
-                  "data-action": "extend",
-                  "data-id": r.instance_id,
-                  "data-focus-key": `extend-${r.instance_id}`,
-                  "aria-label": `Extend ${who}`,
-                },
-                "Extend",
-              )
-            : null,
-          live && r.state !== "stopping"
-            ? el(
-                "button",
-                {
-                  type: "button",
-                  class: "danger",
-                  "data-action": "remove",
-                  "data-id": r.instance_id,
-                  "data-focus-key": `remove-${r.instance_id}`,
-                  "aria-label": `Remove ${who}`,
-                },
-                "Remove",
-              )
-            : null,
+          r.state === "running" ? rowAction("extend", "Extend", r.instance_id, who) : null,
+          live && r.state !== "stopping" ? rowAction("remove", "Remove", r.instance_id, who, "danger") : null,
         ),
       );
     }),
